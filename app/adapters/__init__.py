@@ -1,0 +1,1 @@
+"""Adapters: one module per backend kind, httpx inside, each behind a small Protocol."""

@@ -1,0 +1,187 @@
+"""Shared HTTP plumbing for every adapter: one ``httpx.Client`` per backend,
+explicit timeouts, TLS settings, auth, bounded retries for idempotent reads,
+and translation of every httpx failure into the domain error tree.
+
+Nothing above the adapters ever sees an httpx exception.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from app import __version__
+from app.domain.errors import (
+    BackendError,
+    BackendNotFound,
+    BadResponse,
+    Conflict,
+    Unauthorized,
+    Unreachable,
+)
+from app.domain.models import Backend, Credential
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = frozenset({502, 503, 504})
+
+
+def build_client(
+    backend: Backend,
+    credential: Credential | None = None,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """A client bound to ``backend.url`` with its TLS settings and credentials."""
+    verify: bool | str | ssl.SSLContext = backend.verify_tls
+    if backend.verify_tls and backend.ca_bundle:
+        verify = ssl.create_default_context(cafile=backend.ca_bundle)
+    auth: httpx.Auth | None = None
+    if credential is not None:
+        if credential.token:
+            auth = _BearerAuth(credential.token)
+        elif credential.username is not None:
+            auth = httpx.BasicAuth(credential.username, credential.password or "")
+    timeout = httpx.Timeout(backend.timeout_s, connect=min(backend.timeout_s, 5.0))
+    return httpx.Client(
+        base_url=backend.url.rstrip("/"),
+        auth=auth,
+        verify=verify,
+        timeout=timeout,
+        transport=transport,
+        headers={"User-Agent": f"modeldeck/{__version__}"},
+        # httpx drops the Authorization header when a redirect leaves the origin
+        follow_redirects=True,
+    )
+
+
+class _BearerAuth(httpx.Auth):
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+def describe_transport_error(exc: httpx.TransportError) -> str:
+    """One line naming the cause of a failed connection."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out ({type(exc).__name__})"
+    if isinstance(exc, httpx.ConnectError):
+        low = text.lower()
+        if "certificate" in low or "ssl" in low or "tls" in low:
+            return f"TLS failure: {text}"
+        if "name or service not known" in low or "nodename nor servname" in low or (
+            "temporary failure in name resolution" in low
+        ):
+            return f"cannot resolve the host name: {text}"
+        if "refused" in low:
+            return "connection refused (is the server running, is the port right?)"
+        return f"cannot connect: {text}"
+    return f"{type(exc).__name__}: {text}"
+
+
+class HttpBackend:
+    """A backend's HTTP endpoint with mapped errors.
+
+    ``get_json``/``post_json(idempotent=True)`` retry connect errors, timeouts
+    and 502/503/504 with jittered exponential backoff, at most ``retries``
+    times; writes (``idempotent=False``) are sent exactly once.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        credential: Credential | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        retries: int = 3,
+        backoff_s: float = 0.25,
+    ) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.client = build_client(backend, credential, transport=transport)
+        self.retries = retries
+        self.backoff_s = backoff_s
+
+    def close(self) -> None:
+        self.client.close()
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        return self.request("GET", path, params=params, idempotent=True)
+
+    def post_json(self, path: str, body: Any, *, idempotent: bool) -> Any:
+        return self.request("POST", path, json=body, idempotent=idempotent)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool,
+    ) -> Any:
+        """Send one request, return the decoded JSON body (``None`` for an empty body)."""
+        attempts = 1 + (self.retries if idempotent else 0)
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self.client.request(method, path, params=params, json=json)
+            except httpx.TransportError as exc:
+                if attempt < attempts:
+                    self._pause(attempt, f"{method} {path}: {exc!r}")
+                    continue
+                raise Unreachable(self.name, describe_transport_error(exc)) from exc
+            if response.status_code in RETRY_STATUS and attempt < attempts:
+                self._pause(attempt, f"{method} {path}: HTTP {response.status_code}")
+                continue
+            return self._decode(response)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, attempt: int, why: str) -> None:
+        delay = self.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random())  # noqa: S311 - jitter
+        log.info("%s: retry %d after %s in %.2fs", self.name, attempt, why, delay)
+        time.sleep(delay)
+
+    def _decode(self, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status in (401, 403):
+            raise Unauthorized(
+                self.name,
+                f"HTTP {status}: the server refused the credentials "
+                "(missing, wrong or without permission)",
+            )
+        if status >= 400:
+            message = _error_message(response)
+            if status == 404:
+                raise BackendNotFound(self.name, f"HTTP 404: {message}")
+            if status == 409:
+                raise Conflict(self.name, f"HTTP 409: {message}")
+            raise BackendError(self.name, f"HTTP {status}: {message}")
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise BadResponse(self.name, "body", f"not JSON ({exc})") from exc
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason_phrase).strip()[:300]
+    if isinstance(body, dict):
+        for key in ("message", "error", "detail"):
+            if isinstance(body.get(key), str):
+                code = body.get("error_code")
+                return f"{code}: {body[key]}" if isinstance(code, str) else str(body[key])
+    return str(body)[:300]

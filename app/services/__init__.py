@@ -1,0 +1,1 @@
+"""Services: plain synchronous orchestration over store and adapters. No Qt."""

@@ -1,0 +1,27 @@
+"""The services one running Modeldeck uses, built once by ``app.__main__`` and handed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.services.catalog import CatalogService
+from app.services.workspace import Workspace
+from app.store.db import Cache
+
+
+@dataclass
+class AppContext:
+    workspace: Workspace
+    cache: Cache
+    catalog: CatalogService
+    #: True when this is the generated demo workspace
+    demo: bool = False
+
+    @classmethod
+    def build(cls, workspace: Workspace, *, demo: bool = False) -> AppContext:
+        workspace.ensure()
+        cache = Cache.open(workspace.cache_path)
+        return cls(workspace=workspace, cache=cache, catalog=CatalogService(cache), demo=demo)
+
+    def close(self) -> None:
+        self.cache.close()
