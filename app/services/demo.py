@@ -56,7 +56,11 @@ REGIONS = ["eu-west", "us-east", "ap-south"]
 DATASETS = ["events-2026q3", "events-2026q2", "labels-v4", "clickstream-30d", "ledger-90d"]
 REGISTRIES = [("mlflow-prod", "https://mlflow.prod.example"), ("mlflow-research", "")]
 TARGETS = ["prod-ray", "staging-ray", "kserve-eu"]
-VARIANTS = ["", "-v2", "-lite", "-xl", "-eu", "-us", "-mobile", "-batch", "-rt", "-distilled"]
+VARIANTS = ["", "", "-v2", "-lite", "-xl", "-batch", "-rt", "-distilled", "-gbm", "-dnn"]
+SEGMENTS = [
+    "", "checkout", "payments", "marketplace", "mobile", "web", "emea", "latam", "apac",
+    "smb", "enterprise", "grocery", "travel", "retail", "b2b", "creators",
+]
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def generate(
         source = REGISTRIES[0][0] if rng.random() < 0.85 else REGISTRIES[1][0]
         team = teams[i % len(teams)] if i < len(teams) else rng.choice(teams)
         task = rng.choice(TEAMS[team])
-        name = f"{team}-{task}{rng.choice(VARIANTS)}"
+        segment = rng.choice(SEGMENTS)
+        name = f"{team}-{segment + '-' if segment else ''}{task}{rng.choice(VARIANTS)}"
         n = 1
         while (source, name) in used:
             n += 1

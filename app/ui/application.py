@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 from app import APP_ID, APP_NAME, __version__
 from app.services.context import AppContext
+from app.ui import theme
 
 
 def create_application(argv: list[str]) -> QApplication:
@@ -20,7 +21,8 @@ def create_application(argv: list[str]) -> QApplication:
     QApplication.setApplicationVersion(__version__)
     QApplication.setDesktopFileName(APP_ID)
     qapp = QApplication(argv)
-    qapp.setStyle("Fusion")
+    theme.apply(qapp)
+    qapp.setWindowIcon(theme.app_icon())
     return qapp
 
 
@@ -29,11 +31,16 @@ def run(context: AppContext, argv: list[str]) -> int:
 
     qapp = create_application(argv)
     window = MainWindow(context)
+    window.sig_demo_requested.connect(lambda: _open_demo(window))
     window.show()
     code = qapp.exec()
     window.shutdown()
     return int(code)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(0)
+def _open_demo(window: QMainWindow) -> None:
+    """Start ``modeldeck demo`` as its own process: the demo never mixes with real data."""
+    from PySide6.QtCore import QProcess
+
+    QProcess.startDetached(sys.executable, ["-m", "app", "demo"])
+    window.statusBar().showMessage("Opening the demo workspace in a new window…", 5000)

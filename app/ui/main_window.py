@@ -1,0 +1,310 @@
+"""The main window: navigation rail, pages, status bar."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import qtawesome as qta
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import APP_NAME
+from app.domain.models import CacheInfo, RegisteredModel
+from app.services.context import AppContext
+from app.ui import theme
+from app.ui.catalog import CatalogPage
+from app.ui.deployments import DeploymentsPage
+from app.ui.tasks import TaskRunner
+from app.ui.widgets import EmptyState, PageHeader, relative_time
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One user action, declared once; menus, shortcuts and the palette are built from these."""
+
+    id: str
+    title: str
+    shortcut: str | None
+    handler: Callable[[], None]
+
+
+class MainWindow(QMainWindow):
+    sig_demo_requested = Signal()
+
+    PAGES = (
+        ("catalog", "Catalog", "mdi6.view-list-outline"),
+        ("health", "Health", "mdi6.heart-pulse"),
+        ("deployments", "Deploy", "mdi6.rocket-launch-outline"),
+        ("backends", "Backends", "mdi6.server-network"),
+        ("activity", "Activity", "mdi6.history"),
+    )
+
+    def __init__(self, context: AppContext, tasks: TaskRunner | None = None) -> None:
+        super().__init__()
+        self.context = context
+        self.tokens = theme.current_tokens()
+        self.tasks = tasks or TaskRunner(self)
+        self.setWindowTitle(f"{APP_NAME} — Demo workspace" if context.demo else APP_NAME)
+        self.setWindowIcon(theme.app_icon())
+        self.setObjectName("mainWindow")
+
+        central = QWidget()
+        outer = QHBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(self._build_rail())
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        self.banner = self._build_banner()
+        right.addWidget(self.banner)
+        self.stack = QStackedWidget()
+        right.addWidget(self.stack, 1)
+        outer.addLayout(right, 1)
+        self.setCentralWidget(central)
+
+        self.catalog_page = CatalogPage(context.catalog, self.tasks, self.tokens)
+        self.catalog_page.sig_add_registry_requested.connect(lambda: self.show_page("backends"))
+        self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)
+        self.catalog_page.sig_count_changed.connect(lambda *_: self.refresh_status())
+        self.deployments_page = DeploymentsPage(context.catalog, self.tasks, self.tokens)
+        self.pages: dict[str, QWidget] = {
+            "catalog": self.catalog_page,
+            "health": self._placeholder(
+                "Health",
+                "mdi6.heart-pulse",
+                "No metrics source yet",
+                "Add a Prometheus backend and Modeldeck charts latency, traffic, errors and "
+                "replicas for every deployment, worst first.",
+            ),
+            "deployments": self.deployments_page,
+            "backends": self._placeholder(
+                "Backends",
+                "mdi6.server-network",
+                "No backends configured",
+                "Registries (MLflow), serving clusters (Ray Serve) and metrics sources "
+                "(Prometheus) are added here. Until then, try:  modeldeck backends add "
+                "NAME --kind mlflow --url URL",
+            ),
+            "activity": self._placeholder(
+                "Activity",
+                "mdi6.history",
+                "Nothing has happened here yet",
+                "Every deploy, scale, canary, rollback and undeploy is recorded with who did "
+                "it, what changed and the result.",
+            ),
+        }
+        for key in self.pages:
+            self.stack.addWidget(self.pages[key])
+
+        self._build_status_bar()
+        self.actions_table = self._declare_actions()
+        for spec in self.actions_table:
+            act = QAction(spec.title, self)
+            if spec.shortcut:
+                act.setShortcut(QKeySequence(spec.shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            act.triggered.connect(spec.handler)
+            self.addAction(act)
+
+        self.tasks.sig_tasks_changed.connect(self._show_tasks)
+        self._settings = QSettings(
+            str(context.workspace.config_dir / "window.ini"), QSettings.Format.IniFormat
+        )
+        self._restore_geometry()
+        if context.cache.notice:
+            self.show_banner(context.cache.notice)
+        self.show_page(str(self._settings.value("page", "catalog")))
+        self.catalog_page.refresh()
+        self.deployments_page.refresh()
+
+    # ----------------------------------------------------------------- frame
+    def _build_rail(self) -> QWidget:
+        rail = QWidget(objectName="rail")
+        rail.setFixedWidth(84)
+        lay = QVBoxLayout(rail)
+        lay.setContentsMargins(0, 14, 0, 12)
+        lay.setSpacing(2)
+        logo = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        logo.setPixmap(theme.app_icon().pixmap(QSize(34, 34)))
+        logo.setToolTip(APP_NAME)
+        lay.addWidget(logo)
+        lay.addSpacing(14)
+        self.rail_group = QButtonGroup(self)
+        self.rail_group.setExclusive(True)
+        self.rail_buttons: dict[str, QToolButton] = {}
+        for n, (key, label, icon) in enumerate(self.PAGES, start=1):
+            b = QToolButton(objectName="railButton")
+            b.setText(label)
+            b.setIcon(qta.icon(icon, color=self.tokens.muted, color_on=self.tokens.accent))
+            b.setIconSize(QSize(22, 22))
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
+            b.setCheckable(True)
+            b.setFixedSize(72, 56)
+            b.setToolTip(f"{label}  (Ctrl+{n})")
+            b.setAccessibleName(label)
+            b.clicked.connect(lambda _c=False, k=key: self.show_page(k))
+            self.rail_group.addButton(b)
+            self.rail_buttons[key] = b
+            lay.addWidget(b, 0, Qt.AlignmentFlag.AlignHCenter)
+        lay.addStretch(1)
+        return rail
+
+    def _build_banner(self) -> QWidget:
+        """A dismissable notice above the page (e.g. a cache file that was set aside)."""
+        wrap = QWidget()
+        wl = QVBoxLayout(wrap)
+        wl.setContentsMargins(16, 12, 16, 0)
+        banner = QFrame(objectName="banner")
+        wl.addWidget(banner)
+        lay = QHBoxLayout(banner)
+        lay.setContentsMargins(12, 8, 8, 8)
+        icon = QLabel()
+        icon.setPixmap(qta.icon("mdi6.information-outline", color=self.tokens.accent).pixmap(18))
+        lay.addWidget(icon)
+        self.banner_text = QLabel(wordWrap=True)
+        self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.banner_text, 1)
+        close = QPushButton("Dismiss")
+        close.clicked.connect(wrap.hide)
+        lay.addWidget(close)
+        wrap.hide()
+        return wrap
+
+    def show_banner(self, text: str) -> None:
+        self.banner_text.setText(text)
+        self.banner.show()
+
+    def _placeholder(self, title: str, icon: str, head: str, text: str) -> QWidget:
+        page = QWidget(objectName="page")
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(PageHeader(title, ""))
+        lay.addWidget(EmptyState(icon, head, text), 1)
+        return page
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.freshness = QLabel("Reading the cache…")
+        self.freshness.setAccessibleName("Cache freshness")
+        bar.addWidget(self.freshness, 1)
+        self.task_label = QLabel()
+        self.task_progress = QProgressBar()
+        self.task_progress.setFixedWidth(120)
+        self.task_progress.setTextVisible(False)
+        self.task_label.hide()
+        self.task_progress.hide()
+        bar.addPermanentWidget(self.task_label)
+        bar.addPermanentWidget(self.task_progress)
+        if self.context.demo:
+            badge = QLabel("Demo workspace", objectName="badge")
+            badge.setToolTip("Generated data: no server is contacted")
+            bar.addPermanentWidget(badge)
+
+    def _declare_actions(self) -> list[ActionSpec]:
+        specs = [
+            ActionSpec(f"page.{key}", f"Go to {label}", f"Ctrl+{n}",
+                       lambda k=key: self.show_page(k))
+            for n, (key, label, _icon) in enumerate(self.PAGES, start=1)
+        ]
+        specs += [
+            ActionSpec("catalog.search", "Search the catalog", "Ctrl+F", self._search),
+            ActionSpec("view.refresh", "Reload from the cache", "F5", self._reload),
+            ActionSpec("app.quit", "Quit", "Ctrl+Q", self.close),
+        ]
+        return specs
+
+    # ------------------------------------------------------------- behaviour
+    def show_page(self, key: str) -> None:
+        if key not in self.pages:
+            key = "catalog"
+        self.stack.setCurrentWidget(self.pages[key])
+        self.rail_buttons[key].setChecked(True)
+        self._settings.setValue("page", key)
+
+    @property
+    def current_page(self) -> str:
+        current = self.stack.currentWidget()
+        return next(k for k, w in self.pages.items() if w is current)
+
+    def _search(self) -> None:
+        self.show_page("catalog")
+        self.catalog_page.focus_search()
+
+    def _reload(self) -> None:
+        self.catalog_page.refresh()
+        self.deployments_page.refresh()
+
+    def refresh_status(self) -> None:
+        self.tasks.run(self.context.catalog.info, name="cache info",
+                       on_done=self._show_freshness, on_error=self._show_cache_error)
+
+    def _show_freshness(self, info: CacheInfo) -> None:
+        parts = [f"{info.models:,} models · {info.versions:,} versions"]
+        tips = [f"Cache: {info.path}"]
+        for s in info.sources:
+            state = f"{s.name} synced {relative_time(s.last_sync_at)}"
+            if s.last_error:
+                state += " (last sync failed)"
+            parts.append(state)
+            tips.append(f"{s.name}: {s.models:,} models; last sync "
+                        f"{relative_time(s.last_sync_at)}; {s.last_error or 'no error'}")
+        if not info.sources:
+            parts.append("no registry synced yet")
+        self.freshness.setText("  ·  ".join(parts))
+        self.freshness.setToolTip("\n".join(tips))
+
+    def _show_cache_error(self, exc: BaseException) -> None:
+        self.freshness.setText(f"Cache unreadable: {exc}")
+
+    def _show_tasks(self) -> None:
+        running = self.tasks.tasks
+        visible = [t for t in running if t.name not in ("cache info", "catalog search")]
+        if not visible:
+            self.task_label.hide()
+            self.task_progress.hide()
+            return
+        task = visible[0]
+        done, total, text = task.progress
+        more = f" (+{len(visible) - 1} more)" if len(visible) > 1 else ""
+        self.task_label.setText(f"{text or task.name}{more}")
+        self.task_progress.setRange(0, total if total else 0)
+        self.task_progress.setValue(done)
+        self.task_label.show()
+        self.task_progress.show()
+
+    def open_model(self, model: RegisteredModel) -> None:  # the model page is its own issue
+        log.info("open model %s/%s", model.source, model.name)
+
+    # ---------------------------------------------------------- persistence
+    def _restore_geometry(self) -> None:
+        geometry = self._settings.value("geometry")
+        if geometry is not None and self.restoreGeometry(geometry):
+            return
+        self.resize(1440, 900)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._settings.setValue("geometry", self.saveGeometry())
+        self._settings.sync()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        self.tasks.shutdown()

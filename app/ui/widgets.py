@@ -1,0 +1,100 @@
+"""Small building blocks every page uses: page header, empty state, relative times."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import qtawesome as qta
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def relative_time(when: datetime | None, now: datetime | None = None) -> str:
+    if when is None:
+        return "—"
+    seconds = ((now or datetime.now(tz=UTC)) - when).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("y", 365 * 86400), ("mo", 30 * 86400), ("d", 86400), ("h", 3600),
+                       ("min", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)} {unit} ago"
+    return "just now"
+
+
+def exact_time(when: datetime | None) -> str:
+    if when is None:
+        return "unknown"
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+class PageHeader(QWidget):
+    """Title, a muted subtitle, and room on the right for the page's actions."""
+
+    def __init__(self, title: str, subtitle: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(24, 20, 24, 12)
+        lay.setSpacing(12)
+        texts = QVBoxLayout()
+        texts.setSpacing(2)
+        self.title = QLabel(title, objectName="pageTitle")
+        self.subtitle = QLabel(subtitle, objectName="pageSubtitle")
+        texts.addWidget(self.title)
+        texts.addWidget(self.subtitle)
+        lay.addLayout(texts)
+        lay.addStretch(1)
+        self.actions = QHBoxLayout()
+        self.actions.setSpacing(8)
+        lay.addLayout(self.actions)
+
+
+class EmptyState(QWidget):
+    """An empty page that says why it is empty and offers the next step."""
+
+    def __init__(
+        self,
+        icon: str,
+        title: str,
+        text: str,
+        actions: list[tuple[str, Callable[[], None], bool]] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.addStretch(2)
+        pic = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        pic.setPixmap(qta.icon(icon, color="#8a8f9c").pixmap(QSize(56, 56)))
+        lay.addWidget(pic)
+        head = QLabel(title, objectName="emptyTitle", alignment=Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(head)
+        body = QLabel(text, objectName="emptyText", alignment=Qt.AlignmentFlag.AlignCenter)
+        body.setWordWrap(True)
+        body.setMaximumWidth(520)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(body)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.buttons: list[QPushButton] = []
+        if actions:
+            btns = QHBoxLayout()
+            btns.addStretch(1)
+            for label, handler, primary in actions:
+                b = QPushButton(label)
+                if primary:
+                    b.setObjectName("primary")
+                b.clicked.connect(handler)
+                btns.addWidget(b)
+                self.buttons.append(b)
+            btns.addStretch(1)
+            lay.addSpacing(8)
+            lay.addLayout(btns)
+        lay.addStretch(3)
