@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from app import __version__
+from app import __version__, cli_backends
 from app.domain.errors import ConfigError, ModeldeckError
 from app.domain.models import CatalogQuery, ModelDetail, RegisteredModel
 from app.services.context import AppContext
@@ -126,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     csub = cache.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=_Parser)
     csub.required = True
     csub.add_parser("info", parents=[common], help="path, schema, counts, last sync per source")
+
+    cli_backends.add_parsers(sub, common, _Parser)
     return p
 
 
@@ -284,6 +286,7 @@ def run(
                 ("models", "list"): _cmd_models_list,
                 ("models", "show"): _cmd_models_show,
                 ("cache", "info"): _cmd_cache_info,
+                **cli_backends.handlers(),
             }[(args.command, getattr(args, f"{args.command}_command", None))]
             return handler(ctx, args, out)
         finally:

@@ -12,6 +12,7 @@ adapters ever catches a third-party exception::
     │   └── CacheTooNew            written by a newer Modeldeck (file set aside)
     ├── NotFound                   a model, version, app ... that does not exist
     ├── CredentialError            the OS keyring cannot store or give a secret
+    │   └── KeyringUnavailable     no usable keyring (none installed, locked, plaintext only)
     └── BackendError               a backend call failed; names the backend
         ├── Unreachable            DNS, refused, timeout, TLS: nothing usable came back
         ├── Unauthorized           HTTP 401/403: missing or wrong credentials
@@ -55,6 +56,14 @@ class NotFound(ModeldeckError):
 
 class CredentialError(ModeldeckError):
     """The OS keyring cannot store or return a secret."""
+
+
+class KeyringUnavailable(CredentialError):
+    """No usable OS keyring: none installed, locked, or only a plaintext file one.
+
+    Callers offer to use the secret for this session only; they never fall back
+    to writing it anywhere else.
+    """
 
 
 class BackendError(ModeldeckError):

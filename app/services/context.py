@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.adapters.secrets import KeyringSecrets
+from app.services.backends import BackendService
 from app.services.catalog import CatalogService
+from app.services.settings import SettingsFile
 from app.services.workspace import Workspace
 from app.store.db import Cache
 
@@ -14,6 +17,8 @@ class AppContext:
     workspace: Workspace
     cache: Cache
     catalog: CatalogService
+    #: configured backends and their secrets (settings file + OS keyring, read lazily)
+    backends: BackendService
     #: True when this is the generated demo workspace
     demo: bool = False
 
@@ -21,7 +26,14 @@ class AppContext:
     def build(cls, workspace: Workspace, *, demo: bool = False) -> AppContext:
         workspace.ensure()
         cache = Cache.open(workspace.cache_path)
-        return cls(workspace=workspace, cache=cache, catalog=CatalogService(cache), demo=demo)
+        backends = BackendService(SettingsFile(workspace.settings_path), KeyringSecrets())
+        return cls(
+            workspace=workspace,
+            cache=cache,
+            catalog=CatalogService(cache),
+            backends=backends,
+            demo=demo,
+        )
 
     def close(self) -> None:
         self.cache.close()

@@ -1,0 +1,201 @@
+"""Configured backends and their secrets: the one API the rest of Modeldeck uses.
+
+Configuration comes from the settings file (``SettingsFile``), secrets from the OS
+keyring (``SecretStore``), read only when a connection is made. When no keyring
+is usable the caller may choose to keep a secret in memory for this session
+(``add(..., save_secret=False)``); it is never written anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Protocol
+
+from app import APP_ID
+from app.adapters.http import HttpBackend
+from app.domain.backends import check_name, check_options, check_url, transport_problem
+from app.domain.errors import ConfigError, CredentialError, NotConfigured
+from app.domain.models import Backend, Credential
+from app.services.settings import SettingsFile, SettingsProblem
+
+log = logging.getLogger(__name__)
+
+
+class SecretStore(Protocol):
+    def get(self, name: str) -> Credential | None: ...
+    def set(self, name: str, credential: Credential) -> None: ...
+    def delete(self, name: str) -> bool: ...
+
+
+def validate(backend: Backend) -> None:
+    """Raise ``ConfigError`` naming the first rule ``backend`` breaks."""
+    problem = (
+        check_name(backend.name)
+        or check_url(backend.url, insecure_http=backend.insecure_http)
+        or check_options(backend.kind, dict(backend.options))
+    )
+    if problem is None and backend.timeout_s <= 0:
+        problem = "the timeout must be more than 0 seconds"
+    if problem:
+        raise ConfigError(f"backend {backend.name!r}: {problem}")
+
+
+class BackendService:
+    """List, add, remove and connect to configured backends. Thread-safe."""
+
+    def __init__(self, settings: SettingsFile, secrets: SecretStore) -> None:
+        self._settings = settings
+        self._secrets = secrets
+        self._lock = threading.RLock()
+        self._session: dict[str, Credential] = {}
+        self._backends: dict[str, Backend] = {}
+        self._problems: tuple[SettingsProblem, ...] = ()
+        self._loaded = False
+
+    # ------------------------------------------------------------- reading
+    def reload(self) -> None:
+        with self._lock:
+            loaded = self._settings.load()
+            self._backends = {b.name: b for b in loaded.backends}
+            self._problems = loaded.problems
+            self._loaded = True
+
+    def _ensure(self) -> None:
+        if not self._loaded:
+            self.reload()
+
+    def list(self) -> list[Backend]:
+        with self._lock:
+            self._ensure()
+            return sorted(self._backends.values(), key=lambda b: b.name.lower())
+
+    @property
+    def problems(self) -> tuple[SettingsProblem, ...]:
+        """Entries of the settings file that were reported and skipped."""
+        with self._lock:
+            self._ensure()
+            return self._problems
+
+    @property
+    def settings_path(self) -> str:
+        return str(self._settings.path)
+
+    def get(self, name: str) -> Backend:
+        with self._lock:
+            self._ensure()
+            try:
+                return self._backends[name]
+            except KeyError:
+                known = ", ".join(sorted(self._backends)) or "none configured"
+                raise NotConfigured(
+                    f"no backend named {name!r} (known: {known}); "
+                    "add one with: modeldeck backends add NAME --kind KIND --url URL"
+                ) from None
+
+    def credential(self, name: str) -> Credential | None:
+        """The secret for ``name``: this session's, else the keyring's; ``None`` if none.
+
+        Raises ``KeyringUnavailable`` / ``CredentialError`` when the keyring cannot be read.
+        """
+        self.get(name)
+        with self._lock:
+            if name in self._session:
+                return self._session[name]
+        return self._secrets.get(name)
+
+    def is_session_only(self, name: str) -> bool:
+        with self._lock:
+            return name in self._session
+
+    # ------------------------------------------------------------- writing
+    def add(
+        self,
+        backend: Backend,
+        credential: Credential | None = None,
+        *,
+        save_secret: bool = True,
+        replace: bool = False,
+    ) -> Backend:
+        """Save ``backend`` and its secret. The secret goes to the keyring first, so
+        when the keyring is unusable (``KeyringUnavailable``) nothing is written at all.
+
+        ``save_secret=False`` keeps ``credential`` in memory for this session only.
+        With ``replace=True`` and no credential, an existing secret is kept.
+        """
+        validate(backend)
+        with self._lock:
+            self._ensure()
+            if backend.name in self._backends and not replace:
+                raise ConfigError(
+                    f"a backend named {backend.name!r} already exists; "
+                    "remove it first or replace it"
+                )
+            stored = False
+            if credential is not None and save_secret:
+                self._secrets.set(backend.name, credential)
+                stored = True
+            try:
+                self._settings.put_backend(backend, replace=replace)
+            except BaseException:
+                if stored:
+                    self._secrets.delete(backend.name)
+                raise
+            if credential is not None:
+                if save_secret:
+                    self._session.pop(backend.name, None)
+                else:
+                    self._session[backend.name] = credential
+            self.reload()
+            log.info("backend %s (%s) saved", backend.name, backend.kind)
+            return self.get(backend.name)
+
+    def remember_for_session(self, name: str, credential: Credential) -> None:
+        """Use ``credential`` for ``name`` until the app quits; never saved."""
+        self.get(name)
+        with self._lock:
+            self._session[name] = credential
+
+    def forget_secret(self, name: str) -> bool:
+        """Delete ``name``'s secret from the keyring and this session."""
+        with self._lock:
+            had = self._session.pop(name, None) is not None
+        return self._secrets.delete(name) or had
+
+    def remove(self, name: str) -> str | None:
+        """Remove ``name`` from the settings file and its secret from the keyring.
+
+        Returns a warning when the keyring could not be reached to delete the
+        secret (the entry is removed from the settings anyway).
+        """
+        self.get(name)
+        warning = None
+        with self._lock:
+            try:
+                self.forget_secret(name)
+            except CredentialError as exc:
+                warning = (
+                    f"could not delete a saved secret: {exc}. If one was saved, it stays in "
+                    f"the OS keyring under service {APP_ID!r}, entry {name!r}"
+                )
+                log.warning("remove %s: %s", name, warning)
+            self._settings.remove_backend(name)
+            self.reload()
+            log.info("backend %s removed", name)
+        return warning
+
+    # ------------------------------------------------------------- connecting
+    def connect_http(
+        self, name: str, *, credential: Credential | None = None, retries: int = 3
+    ) -> HttpBackend:
+        """An ``HttpBackend`` for ``name`` with its secret (read now, from the keyring).
+
+        The caller closes it. Refuses a configuration that breaks the transport
+        policy (hand-edited plain http:// to a remote host).
+        """
+        backend = self.get(name)
+        problem = transport_problem(backend)
+        if problem:
+            raise ConfigError(f"{name}: {problem}")
+        cred = credential if credential is not None else self.credential(name)
+        return HttpBackend(backend, cred, retries=retries)

@@ -1,0 +1,36 @@
+"""Real backends for integration tests, started once per session on free loopback
+ports and stopped by PID (process group). See ``servers.py`` for the helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.servers import ServerProcess, start_mlflow, start_prometheus
+
+
+@pytest.fixture(scope="session")
+def mlflow_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A real MLflow 3.17 server (SQLite store, job execution off) for the whole session."""
+    server = start_mlflow(tmp_path_factory.mktemp("mlflow"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(mlflow_process: ServerProcess) -> str:
+    """Base URL (``http://127.0.0.1:PORT``) of the session's real MLflow server."""
+    return mlflow_process.url
+
+
+@pytest.fixture(scope="session")
+def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real Prometheus (Debian binary) for the whole session."""
+    server = start_prometheus(tmp_path_factory.mktemp("prometheus"))
+    try:
+        yield server.url
+    finally:
+        server.stop()
