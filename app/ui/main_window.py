@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
             if spec.shortcut:
                 act.setShortcut(QKeySequence(spec.shortcut))
             act.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
-            act.triggered.connect(spec.handler)
+            act.triggered.connect(lambda _checked=False, run=spec.handler: run())
             self.addAction(act)
 
         self.tasks.sig_tasks_changed.connect(self._show_tasks)

@@ -4,17 +4,23 @@
 ``QThreadPool`` and delivers its result or its exception to the callbacks on
 the UI thread, by queued signals. Cache writes go through a one-thread pool
 (``exclusive=True``) so they are serialized, like Anki's collection access.
-Every running task is kept referenced until it finishes; ``shutdown`` cancels
-what has not started and waits a bounded time for the rest.
+``shutdown`` cancels what has not started and waits a bounded time for the rest.
 
-A task may report progress: if ``fn`` accepts a ``progress`` keyword, it is
-given a callable that forwards ``(done, total, text)`` to ``on_progress`` on the
-UI thread.
+If ``fn`` accepts a ``progress`` keyword it is given a callable
+``progress(done, total, text="")`` that reaches ``on_progress`` on the UI
+thread; if it accepts ``cancel`` it is given a ``threading.Event`` that
+``Task.cancel()`` sets.
+
+Lifetimes: the only QObject per task is its signals object, created, used and
+destroyed on the worker thread; results arrive at slots of the long-lived
+runner, which looks the callbacks up by task id. No per-task QObject is ever
+freed on one thread while another emits through it.
 """
 
 from __future__ import annotations
 
 import inspect
+import itertools
 import logging
 import threading
 import traceback
@@ -27,16 +33,11 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 log = logging.getLogger(__name__)
 
 
-class _Signals(QObject):
-    sig_done = Signal(object)
-    sig_failed = Signal(object)
-    sig_progress = Signal(int, int, str)
-
-
 @dataclass(eq=False)
 class Task:
-    """A handle on one background call: its name, and a cancel flag the function may poll."""
+    """A handle on one background call: its name, progress, and a cancel flag."""
 
+    id: int
     name: str
     cancel_event: threading.Event = field(default_factory=threading.Event)
     running: bool = True
@@ -46,65 +47,58 @@ class Task:
         self.cancel_event.set()
 
 
+@dataclass
+class _Callbacks:
+    task: Task
+    on_done: Callable[[Any], None] | None
+    on_error: Callable[[BaseException], None] | None
+    on_progress: Callable[[int, int, str], None] | None
+
+
+class _Signals(QObject):
+    sig_done = Signal(int, object)
+    sig_failed = Signal(int, object)
+    sig_progress = Signal(int, int, int, str)
+
+
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
-                 signals: _Signals) -> None:
+    def __init__(self, runner: TaskRunner, task_id: int, fn: Callable[..., Any],
+                 args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         super().__init__()
         self.setAutoDelete(True)
-        self._fn, self._args, self._kwargs, self._signals = fn, args, kwargs, signals
+        self._runner, self._id = runner, task_id
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self._signals: _Signals | None = None
+
+    def report(self, done: int, total: int, text: str = "") -> None:
+        signals = self._signals
+        if signals is not None:
+            signals.sig_progress.emit(self._id, int(done), int(total), str(text))
 
     def run(self) -> None:
+        signals = _Signals()
+        try:
+            signals.sig_done.connect(self._runner._on_done)
+            signals.sig_failed.connect(self._runner._on_failed)
+            signals.sig_progress.connect(self._runner._on_progress)
+        except RuntimeError:  # the runner is gone (window closed): nobody to tell
+            return
+        self._signals = signals
         try:
             result = self._fn(*self._args, **self._kwargs)
         except BaseException as exc:  # noqa: BLE001 - delivered to the UI thread, not swallowed
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
-            self._signals.sig_failed.emit(exc)
+            signals.sig_failed.emit(self._id, exc)
         else:
-            self._signals.sig_done.emit(result)
-
-
-class _Relay(QObject):
-    """Lives on the UI thread: the worker's signals reach these slots queued, so the
-    callbacks always run on the UI thread (a plain lambda receiver would not)."""
-
-    def __init__(
-        self,
-        runner: TaskRunner,
-        task: Task,
-        on_done: Callable[[Any], None] | None,
-        on_error: Callable[[BaseException], None] | None,
-        on_progress: Callable[[int, int, str], None] | None,
-    ) -> None:
-        super().__init__()
-        self._runner, self._task = runner, task
-        self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
-
-    @Slot(object)
-    def done(self, result: Any) -> None:
-        self._runner._finished(self._task)
-        if self._on_done is not None:
-            self._on_done(result)
-
-    @Slot(object)
-    def failed(self, exc: BaseException) -> None:
-        self._runner._finished(self._task)
-        if self._on_error is not None:
-            self._on_error(exc)
-        else:
-            log.error("task %s failed: %s", self._task.name, getattr(exc, "__traceback_text__", exc))
-
-    @Slot(int, int, str)
-    def progressed(self, done: int, total: int, text: str) -> None:
-        self._task.progress = (done, total, text)
-        if self._on_progress is not None:
-            self._on_progress(done, total, text)
-        self._runner.sig_tasks_changed.emit()
+            signals.sig_done.emit(self._id, result)
+        finally:
+            self._signals = None
 
 
 class TaskRunner(QObject):
     """Runs callables on worker threads; results come back on the UI thread."""
 
-    #: a task started or finished; the status bar lists running tasks
+    #: a task started, progressed or finished; the status bar lists running tasks
     sig_tasks_changed = Signal()
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
@@ -113,11 +107,12 @@ class TaskRunner(QObject):
         self._pool.setMaxThreadCount(max_threads)
         self._writer = QThreadPool(self)
         self._writer.setMaxThreadCount(1)
-        self._live: dict[Task, tuple[_Signals, _Relay]] = {}
+        self._live: dict[int, _Callbacks] = {}
+        self._ids = itertools.count(1)
 
     @property
     def tasks(self) -> list[Task]:
-        return list(self._live)
+        return [c.task for c in self._live.values()]
 
     def run(
         self,
@@ -130,35 +125,56 @@ class TaskRunner(QObject):
         exclusive: bool = False,
         **kwargs: Any,
     ) -> Task:
-        task = Task(name or getattr(fn, "__name__", "task"))
-        signals = _Signals()
+        task = Task(next(self._ids), name or getattr(fn, "__name__", "task"))
+        runnable = _Runnable(self, task.id, fn, args, kwargs)
         params = _parameters(fn)
         if "progress" in params:
-            kwargs["progress"] = lambda done, total, text="": signals.sig_progress.emit(
-                int(done), int(total), str(text)
-            )
+            kwargs["progress"] = runnable.report
         if "cancel" in params:
             kwargs["cancel"] = task.cancel_event
-
-        relay = _Relay(self, task, on_done, on_error, on_progress)
-        signals.sig_done.connect(relay.done)
-        signals.sig_failed.connect(relay.failed)
-        signals.sig_progress.connect(relay.progressed)
-        self._live[task] = (signals, relay)
-        (self._writer if exclusive else self._pool).start(_Runnable(fn, args, kwargs, signals))
+        self._live[task.id] = _Callbacks(task, on_done, on_error, on_progress)
+        (self._writer if exclusive else self._pool).start(runnable)
         self.sig_tasks_changed.emit()
         return task
 
-    def _finished(self, task: Task) -> None:
-        task.running = False
-        self._live.pop(task, None)
+    def _finish(self, task_id: int) -> _Callbacks | None:
+        cb = self._live.pop(task_id, None)
+        if cb is not None:
+            cb.task.running = False
+            self.sig_tasks_changed.emit()
+        return cb
+
+    @Slot(int, object)
+    def _on_done(self, task_id: int, result: Any) -> None:
+        cb = self._finish(task_id)
+        if cb is not None and cb.on_done is not None:
+            cb.on_done(result)
+
+    @Slot(int, object)
+    def _on_failed(self, task_id: int, exc: BaseException) -> None:
+        cb = self._finish(task_id)
+        if cb is None:
+            return
+        if cb.on_error is not None:
+            cb.on_error(exc)
+        else:
+            log.error("task %s failed: %s", cb.task.name, getattr(exc, "__traceback_text__", exc))
+
+    @Slot(int, int, int, str)
+    def _on_progress(self, task_id: int, done: int, total: int, text: str) -> None:
+        cb = self._live.get(task_id)
+        if cb is None:
+            return
+        cb.task.progress = (done, total, text)
+        if cb.on_progress is not None:
+            cb.on_progress(done, total, text)
         self.sig_tasks_changed.emit()
 
     @Slot()
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Cancel what has not started, ask running tasks to stop, wait at most ``timeout_ms``."""
-        for task in self._live:
-            task.cancel()
+        for cb in self._live.values():
+            cb.task.cancel()
         self._pool.clear()
         self._writer.clear()
         ok = self._pool.waitForDone(timeout_ms)
