@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from app import APP_ID
 from app.domain.backends import KIND_OPTIONS, is_plain_http
+from app.domain.doctor import VerdictCode
 from app.domain.errors import ConfigError, KeyringUnavailable
 from app.domain.models import Backend, BackendKind, Credential
 
@@ -98,6 +99,7 @@ def handlers() -> dict[tuple[Any, ...], Callable[[AppContext, argparse.Namespace
         ("backends", "add"): _cmd_add,
         ("backends", "list"): _cmd_list,
         ("backends", "remove"): _cmd_remove,
+        ("backends", "test"): _cmd_test,
     }
 
 
@@ -227,6 +229,7 @@ def _cmd_remove(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     from app.cli import emit_json
 
     warning = ctx.backends.remove(args.name)
+    ctx.doctor.forget(args.name)
     if warning:
         print(f"modeldeck: warning: {warning}", file=sys.stderr)
     if args.json:
@@ -234,3 +237,24 @@ def _cmd_remove(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     else:
         out.write(f"removed {args.name}\n")
     return EXIT_OK
+
+
+def _cmd_test(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    from app.cli import emit_json
+
+    ctx.backends.get(args.name)  # unknown name: one-line error before any prompt
+    credential = read_secret(args)
+    verdict = ctx.doctor.test(args.name, credential=credential)
+    if args.json:
+        emit_json(verdict, out)
+    else:
+        mark = {"healthy": "✓", "failing": "✗"}.get(str(verdict.health), "?")
+        out.write(f"{mark} {verdict.backend} ({verdict.kind}) {verdict.url}\n")
+        out.write(f"  {verdict.summary}\n")
+        out.write(f"  cause: {verdict.cause}\n")
+        if verdict.next_step:
+            out.write(f"  next:  {verdict.next_step}\n")
+    if verdict.ok or verdict.code is VerdictCode.NOT_PROBED:
+        return EXIT_OK
+    print(f"modeldeck: {verdict.one_line()}", file=sys.stderr)
+    return EXIT_ERROR

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import socket
 import ssl
 import time
 from collections.abc import Mapping
@@ -17,10 +18,12 @@ from typing import Any
 import httpx
 
 from app import __version__
+from app.domain.doctor import VerdictCode
 from app.domain.errors import (
     BackendError,
     BackendNotFound,
     BadResponse,
+    ConfigError,
     Conflict,
     Unauthorized,
     Unreachable,
@@ -41,7 +44,13 @@ def build_client(
     """A client bound to ``backend.url`` with its TLS settings and credentials."""
     verify: bool | str | ssl.SSLContext = backend.verify_tls
     if backend.verify_tls and backend.ca_bundle:
-        verify = ssl.create_default_context(cafile=backend.ca_bundle)
+        try:
+            verify = ssl.create_default_context(cafile=backend.ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"{backend.name}: cannot use the CA bundle {backend.ca_bundle} ({exc}); "
+                "point --ca-bundle at a PEM file of CA certificates"
+            ) from exc
     auth: httpx.Auth | None = None
     if credential is not None:
         if credential.token:
@@ -70,23 +79,56 @@ class _BearerAuth(httpx.Auth):
         yield request
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it (httpx → httpcore → ssl/socket error)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not e for e in seen):
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+#: OpenSSL verify codes (X509_V_ERR_*) that mean "no trusted CA signed this"
+_UNTRUSTED_CODES = frozenset({2, 18, 19, 20, 21, 27})
+#: X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
+_MISMATCH_CODES = frozenset({62, 64})
+
+
+def classify_transport_error(exc: httpx.TransportError) -> tuple[VerdictCode, str]:
+    """The kind of connection failure (from the causing ssl/socket error, not the
+    message text) and one line naming it."""
+    causes = _causes(exc)
+    for cause in causes:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            code = cause.verify_code
+            reason = cause.verify_message or str(cause)
+            if code in _MISMATCH_CODES:
+                return (
+                    VerdictCode.TLS_HOSTNAME,
+                    f"TLS: the certificate is for another host ({reason})",
+                )
+            if code in _UNTRUSTED_CODES:
+                return VerdictCode.TLS_UNTRUSTED, f"TLS: certificate not trusted ({reason})"
+            return VerdictCode.TLS, f"TLS: certificate rejected ({reason})"
+    for cause in causes:
+        if isinstance(cause, ssl.SSLError):
+            return VerdictCode.TLS, f"TLS handshake failed ({cause.reason or cause})"
+        if isinstance(cause, socket.gaierror):
+            return VerdictCode.DNS, f"cannot resolve the host name ({cause.strerror or cause})"
+        if isinstance(cause, ConnectionRefusedError):
+            return VerdictCode.REFUSED, "connection refused (nothing listens on that port)"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return VerdictCode.TIMEOUT, "timed out while connecting"
+    if isinstance(exc, httpx.TimeoutException):
+        return VerdictCode.TIMEOUT, "connected, but no answer came back in time"
+    text = str(exc) or type(exc).__name__
+    return VerdictCode.UNREACHABLE, f"cannot connect ({type(exc).__name__}: {text})"
+
+
 def describe_transport_error(exc: httpx.TransportError) -> str:
     """One line naming the cause of a failed connection."""
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out ({type(exc).__name__})"
-    if isinstance(exc, httpx.ConnectError):
-        low = text.lower()
-        if "certificate" in low or "ssl" in low or "tls" in low:
-            return f"TLS failure: {text}"
-        if "name or service not known" in low or "nodename nor servname" in low or (
-            "temporary failure in name resolution" in low
-        ):
-            return f"cannot resolve the host name: {text}"
-        if "refused" in low:
-            return "connection refused (is the server running, is the port right?)"
-        return f"cannot connect: {text}"
-    return f"{type(exc).__name__}: {text}"
+    return classify_transport_error(exc)[1]
 
 
 class HttpBackend:

@@ -52,7 +52,7 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def check_url(url: str, *, insecure_http: bool = False) -> str | None:  # noqa: PLR0911 - one return per rule reads best
+def check_url(url: str, *, insecure_http: bool = False) -> str | None:
     """``None`` when ``url`` is a usable backend URL under the transport policy."""
     if not url:
         return "a URL is required"

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.adapters.secrets import KeyringSecrets
 from app.services.backends import BackendService
 from app.services.catalog import CatalogService
+from app.services.doctor import DoctorService
 from app.services.settings import SettingsFile
 from app.services.workspace import Workspace
 from app.store.db import Cache
@@ -19,6 +20,8 @@ class AppContext:
     catalog: CatalogService
     #: configured backends and their secrets (settings file + OS keyring, read lazily)
     backends: BackendService
+    #: connection doctor; keeps the last verdict per backend (no network at start-up)
+    doctor: DoctorService
     #: True when this is the generated demo workspace
     demo: bool = False
 
@@ -32,6 +35,7 @@ class AppContext:
             cache=cache,
             catalog=CatalogService(cache),
             backends=backends,
+            doctor=DoctorService(backends, workspace.data_dir / "backend-status.json"),
             demo=demo,
         )
 

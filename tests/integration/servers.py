@@ -36,7 +36,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
@@ -256,7 +256,7 @@ class ThreadServer:
             target=self.httpd.serve_forever, daemon=True, kwargs={"poll_interval": 0.05}
         )
 
-    def __enter__(self) -> ThreadServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
