@@ -81,11 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     # SUPPRESS: a subcommand's copy must not reset a value given before the subcommand
     common.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS,
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
         help="print one JSON document on stdout",
     )
     common.add_argument(
-        "--home", metavar="DIR", default=argparse.SUPPRESS,
+        "--home",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
         help="keep config, cache and logs under DIR (or set MODELDECK_HOME)",
     )
 
@@ -111,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     msub = models.add_subparsers(dest="models_command", metavar="ACTION", parser_class=_Parser)
     msub.required = True
     ml = msub.add_parser("list", parents=[common], help="list or search cached models")
-    ml.add_argument("--search", metavar="TEXT", default="", help='e.g. "fraud owner:ana tag:team=nlp"')
+    ml.add_argument(
+        "--search", metavar="TEXT", default="", help='e.g. "fraud owner:ana tag:team=nlp"'
+    )
     ml.add_argument("--alias", action="append", default=[], metavar="A", help="has alias A")
     ml.add_argument("--tag", action="append", default=[], metavar="K=V", help="has tag K (=V)")
     ml.add_argument("--source", metavar="NAME", help="only models of this registry")
@@ -159,8 +165,13 @@ _MODEL_HEADERS = ("NAME", "SOURCE", "LATEST", "ALIASES", "OWNER", "FLAVOR", "UPD
 def _model_row(m: RegisteredModel) -> tuple[str, ...]:
     aliases = ",".join(f"{a}@{v}" for a, v in sorted(m.aliases.items()))
     return (
-        m.name, m.source, m.latest_version or "-", aliases or "-", m.owner or "-",
-        m.flavor or "-", _ago(m.updated_at),
+        m.name,
+        m.source,
+        m.latest_version or "-",
+        aliases or "-",
+        m.owner or "-",
+        m.flavor or "-",
+        _ago(m.updated_at),
     )
 
 
@@ -184,8 +195,14 @@ def _cmd_models_show(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> 
     out.write(f"\n{len(detail.versions)} versions\n")
     _table(
         [
-            (v.version, str(v.status), v.stage or "-", ",".join(v.aliases) or "-",
-             v.source_uri or "-", _ago(v.created_at))
+            (
+                v.version,
+                str(v.status),
+                v.stage or "-",
+                ",".join(v.aliases) or "-",
+                v.source_uri or "-",
+                _ago(v.created_at),
+            )
             for v in detail.versions
         ],
         ("VERSION", "STATUS", "STAGE", "ALIASES", "SOURCE", "CREATED"),
@@ -195,7 +212,12 @@ def _cmd_models_show(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> 
         out.write("\ndeployed on\n")
         _table(
             [
-                (d.target, d.app, str(d.status), " ".join(f"v{v}:{p}%" for v, p in d.traffic.items()))
+                (
+                    d.target,
+                    d.app,
+                    str(d.status),
+                    " ".join(f"v{v}:{p}%" for v, p in d.traffic.items()),
+                )
                 for d in detail.deployments
             ],
             ("TARGET", "APP", "STATUS", "TRAFFIC"),
@@ -218,14 +240,19 @@ def _cmd_cache_info(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> i
         out.write("sources:\n")
         for s in info.sources:
             err = f"  last error: {s.last_error}" if s.last_error else ""
-            out.write(f"  {s.name} ({s.kind}) {s.models} models, synced {_ago(s.last_sync_at)}{err}\n")
+            out.write(
+                f"  {s.name} ({s.kind}) {s.models} models, synced {_ago(s.last_sync_at)}{err}\n"
+            )
     else:
         out.write("sources:   none synced yet\n")
     return EXIT_OK
 
 
 def _cmd_demo(
-    ctx_factory: ContextFactory, gui: GuiRunner | None, ws: Workspace, args: argparse.Namespace,
+    ctx_factory: ContextFactory,
+    gui: GuiRunner | None,
+    ws: Workspace,
+    args: argparse.Namespace,
     out: TextIO,
 ) -> int:
     from app.services.demo import generate
@@ -243,11 +270,21 @@ def _cmd_demo(
         if args.no_gui or gui is None:
             info = ctx.catalog.info()
             if args.json:
-                emit_json({"cache": info.path, "models": info.models, "versions": info.versions,
-                           "deployments": info.deployments, "generated": stats is not None}, out)
+                emit_json(
+                    {
+                        "cache": info.path,
+                        "models": info.models,
+                        "versions": info.versions,
+                        "deployments": info.deployments,
+                        "generated": stats is not None,
+                    },
+                    out,
+                )
             else:
-                out.write(f"demo workspace: {info.path} ({info.models} models, "
-                          f"{info.versions} versions)\n")
+                out.write(
+                    f"demo workspace: {info.path} ({info.models} models, "
+                    f"{info.versions} versions)\n"
+                )
             return EXIT_OK
         return gui(ctx, [sys.argv[0]])
     finally:

@@ -12,10 +12,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from app.services.context import AppContext  # noqa: E402
-from app.services.demo import generate  # noqa: E402
-from app.services.workspace import Workspace  # noqa: E402
-from app.store.db import Cache  # noqa: E402
+from app.services.context import AppContext
+from app.services.demo import generate
+from app.services.workspace import Workspace
+from app.store.db import Cache
 
 DEMO_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

@@ -65,9 +65,7 @@ class CatalogService:
     def info(self) -> CacheInfo:
         path = self._cache.path
         size = sum(
-            p.stat().st_size
-            for p in (path, path.with_name(path.name + "-wal"))
-            if p.exists()
+            p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists()
         )
         with self._cache.read() as con:
             return CacheInfo(

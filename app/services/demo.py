@@ -48,18 +48,48 @@ FLAVORS = {
     "ads": ["tensorflow", "lightgbm", "pytorch"],
 }
 OWNERS = [
-    "ana.silva", "bo.chen", "carla.mendes", "dmitri.ivanov", "elif.kaya", "farah.haddad",
-    "goran.petrovic", "hana.sato", "ines.garcia", "jonas.weber", "kofi.mensah", "lena.novak",
-    "mateo.rossi", "nadia.karimi", "oskar.lind", "priya.nair", "quentin.moreau", "rosa.jimenez",
+    "ana.silva",
+    "bo.chen",
+    "carla.mendes",
+    "dmitri.ivanov",
+    "elif.kaya",
+    "farah.haddad",
+    "goran.petrovic",
+    "hana.sato",
+    "ines.garcia",
+    "jonas.weber",
+    "kofi.mensah",
+    "lena.novak",
+    "mateo.rossi",
+    "nadia.karimi",
+    "oskar.lind",
+    "priya.nair",
+    "quentin.moreau",
+    "rosa.jimenez",
 ]
 REGIONS = ["eu-west", "us-east", "ap-south"]
 DATASETS = ["events-2026q3", "events-2026q2", "labels-v4", "clickstream-30d", "ledger-90d"]
 REGISTRIES = [("mlflow-prod", "https://mlflow.prod.example"), ("mlflow-research", "")]
+CHANGES = ["new features", "more data", "tuned", "bug fix", "recalibrated"]
 TARGETS = ["prod-ray", "staging-ray", "kserve-eu"]
 VARIANTS = ["", "", "-v2", "-lite", "-xl", "-batch", "-rt", "-distilled", "-gbm", "-dnn"]
 SEGMENTS = [
-    "", "checkout", "payments", "marketplace", "mobile", "web", "emea", "latam", "apac",
-    "smb", "enterprise", "grocery", "travel", "retail", "b2b", "creators",
+    "",
+    "checkout",
+    "payments",
+    "marketplace",
+    "mobile",
+    "web",
+    "emea",
+    "latam",
+    "apac",
+    "smb",
+    "enterprise",
+    "grocery",
+    "travel",
+    "retail",
+    "b2b",
+    "creators",
 ]
 
 
@@ -143,8 +173,12 @@ def generate(
                     source_uri=f"runs:/{run_id}/model",
                     run_id=run_id,
                     run_link=None,
-                    description=f"Retrained on {dataset}; {rng.choice(['new features', 'more data', 'tuned', 'bug fix', 'recalibrated'])}",
-                    tags={"val_score": f"{score:.4f}", "dataset": dataset, "git_sha": f"{rng.getrandbits(28):07x}"},
+                    description=f"Retrained on {dataset}; {rng.choice(CHANGES)}",
+                    tags={
+                        "val_score": f"{score:.4f}",
+                        "dataset": dataset,
+                        "git_sha": f"{rng.getrandbits(28):07x}",
+                    },
                     created_at=at,
                     updated_at=at,
                     flavor=flavor,
@@ -153,7 +187,9 @@ def generate(
         aliases: dict[str, str] = {}
         ready = [v for v in vs if v.status is VersionStatus.READY]
         if ready:
-            aliases["champion"] = ready[-1].version if rng.random() < 0.7 else ready[max(0, len(ready) - 2)].version
+            aliases["champion"] = (
+                ready[-1].version if rng.random() < 0.7 else ready[max(0, len(ready) - 2)].version
+            )
             if len(ready) > 1 and rng.random() < 0.35:
                 aliases["challenger"] = ready[-1].version
             if rng.random() < 0.1:
@@ -225,8 +261,12 @@ def _deployment(
         share = rng.choice([5, 10, 20, 50])
         traffic = {stable: 100 - share, aliases["challenger"]: share}
     status = rng.choices(
-        [DeploymentStatus.RUNNING, DeploymentStatus.UNHEALTHY, DeploymentStatus.DEPLOYING,
-         DeploymentStatus.DEPLOY_FAILED],
+        [
+            DeploymentStatus.RUNNING,
+            DeploymentStatus.UNHEALTHY,
+            DeploymentStatus.DEPLOYING,
+            DeploymentStatus.DEPLOY_FAILED,
+        ],
         weights=[88, 5, 4, 3],
     )[0]
     message = {

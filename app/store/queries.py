@@ -10,9 +10,20 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Select, and_, bindparam, delete, exists, func, select, text
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects.sqlite import insert
 
 from app.domain.models import (
@@ -35,12 +46,13 @@ from app.store.schema import (
     VersionRow,
 )
 
-models_t = ModelRow.__table__
-versions_t = VersionRow.__table__
-tags_t = ModelTagRow.__table__
-aliases_t = ModelAliasRow.__table__
-sources_t = SourceRow.__table__
-deployments_t = DeploymentRow.__table__
+# Declarative classes give FromClause-typed __table__; Core DML wants the Table.
+models_t = cast(Table, ModelRow.__table__)
+versions_t = cast(Table, VersionRow.__table__)
+tags_t = cast(Table, ModelTagRow.__table__)
+aliases_t = cast(Table, ModelAliasRow.__table__)
+sources_t = cast(Table, SourceRow.__table__)
+deployments_t = cast(Table, DeploymentRow.__table__)
 
 SORT_COLUMNS = {
     "name": models_t.c.name,
@@ -200,7 +212,7 @@ def _model_ids(con: Connection, source: str, names: Sequence[str]) -> dict[str, 
         q = select(models_t.c.name, models_t.c.id).where(
             models_t.c.source == source, models_t.c.name.in_(chunk)
         )
-        ids.update({name: id_ for name, id_ in con.execute(q)})
+        ids.update({row[0]: row[1] for row in con.execute(q)})
     return ids
 
 
@@ -257,9 +269,8 @@ def get_source(con: Connection, name: str) -> SourceState | None:
 
 
 def list_sources(con: Connection) -> list[SourceState]:
-    counts = dict(
-        con.execute(select(models_t.c.source, func.count()).group_by(models_t.c.source)).all()
-    )
+    grouped = select(models_t.c.source, func.count()).group_by(models_t.c.source)
+    counts: dict[str, int] = {row[0]: row[1] for row in con.execute(grouped)}
     out = [
         SourceState(
             name=r.name,
@@ -318,8 +329,10 @@ def _filtered(query: CatalogQuery, *, substring: bool = False) -> Select[Any]:
             like = f"%{query.text.strip(chr(34))}%"
             q = q.where(models_t.c.name.ilike(like) | models_t.c.description.ilike(like))
         else:
-            fts = select(text("rowid")).select_from(text("models_fts")).where(
-                text("models_fts MATCH :fts")
+            fts = (
+                select(text("rowid"))
+                .select_from(text("models_fts"))
+                .where(text("models_fts MATCH :fts"))
             )
             q = q.where(models_t.c.id.in_(fts)).params(fts=fts_match_expression(query.text))
     for i, (key, value) in enumerate(query.tags):
@@ -339,7 +352,9 @@ def _filtered(query: CatalogQuery, *, substring: bool = False) -> Select[Any]:
         q = q.where(models_t.c.source == query.source)
     if query.stage:
         q = q.where(
-            exists().where(versions_t.c.model_id == models_t.c.id, versions_t.c.stage == query.stage)
+            exists().where(
+                versions_t.c.model_id == models_t.c.id, versions_t.c.stage == query.stage
+            )
         )
     if query.deployed is not None:
         deployed = exists().where(

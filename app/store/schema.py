@@ -124,5 +124,6 @@ class DeploymentRow(Base):
     route: Mapped[str | None] = mapped_column(String, nullable=True)
     updated_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
+
 #: The FTS5 table ``models_fts`` (external content over ``models``, kept in step
 #: by triggers) is created by migration 0001; the ORM does not map it.

@@ -25,7 +25,6 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeySequence, QPainter, Q
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QStackedWidget,
     QStyle,
@@ -81,8 +80,9 @@ class CatalogTableModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][1]
         return None
@@ -121,7 +121,9 @@ class CatalogTableModel(QAbstractTableModel):
         if key == "flavor":
             return m.flavor or "—"
         if key == "tags":
-            shown = [f"{k}={v}" for k, v in sorted(m.tags.items()) if k not in ("framework", "task")]
+            shown = [
+                f"{k}={v}" for k, v in sorted(m.tags.items()) if k not in ("framework", "task")
+            ]
             return ", ".join(shown)
         if key == "updated":
             return relative_time(m.updated_at)
@@ -186,7 +188,10 @@ class CatalogPage(QWidget):
     SEARCH_DELAY_MS = 120
 
     def __init__(
-        self, catalog: CatalogService, tasks: TaskRunner, tokens: Tokens,
+        self,
+        catalog: CatalogService,
+        tasks: TaskRunner,
+        tokens: Tokens,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -208,8 +213,9 @@ class CatalogPage(QWidget):
             "Search models…   e.g.  fraud  tag:team=nlp  alias:champion  owner:ana  flavor:sklearn"
         )
         self.search.setClearButtonEnabled(True)
-        self.search.addAction(qta.icon("mdi6.magnify", color=tokens.muted),
-                              QLineEdit.ActionPosition.LeadingPosition)
+        self.search.addAction(
+            qta.icon("mdi6.magnify", color=tokens.muted), QLineEdit.ActionPosition.LeadingPosition
+        )
         self.search.setAccessibleName("Search models")
         self.search.setMinimumHeight(36)
         wrap = QVBoxLayout()
@@ -249,11 +255,14 @@ class CatalogPage(QWidget):
             "Modeldeck keeps a local copy of your registries so you can search them "
             "instantly, even offline. Add an MLflow registry and sync it, or explore the "
             "demo workspace first.",
-            [("Open demo workspace", self.sig_demo_requested.emit, True),
-             ("Add a registry", self.sig_add_registry_requested.emit, False)],
+            [
+                ("Open demo workspace", self.sig_demo_requested.emit, True),
+                ("Add a registry", self.sig_add_registry_requested.emit, False),
+            ],
         )
         self.no_match = EmptyState(
-            "mdi6.magnify-close", "No models match",
+            "mdi6.magnify-close",
+            "No models match",
             "Try fewer words, or remove a filter such as tag: or owner:.",
         )
         self.stack = QStackedWidget()
@@ -333,8 +342,9 @@ class CatalogPage(QWidget):
         hh = self.table.horizontalHeader()
         if key is None:
             col = next(i for i, c in enumerate(COLUMNS) if c[2] == self._sort[0])
-            hh.setSortIndicator(col, Qt.SortOrder.DescendingOrder if self._sort[1]
-                                else Qt.SortOrder.AscendingOrder)
+            hh.setSortIndicator(
+                col, Qt.SortOrder.DescendingOrder if self._sort[1] else Qt.SortOrder.AscendingOrder
+            )
             return
         desc = hh.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
         self._sort = (key, desc)

@@ -62,8 +62,9 @@ class DeploymentsModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(HEADERS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
         return None
@@ -104,8 +105,9 @@ class StatusPillDelegate(QStyledItemDelegate):
         self.initStyleOption(opt, index)
         opt.text = ""
         if opt.widget is not None:
-            opt.widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter,
-                                           opt.widget)
+            opt.widget.style().drawControl(
+                QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
+            )
         d: Deployment = index.data(DEPLOYMENT_ROLE)
         label, tone = STATUS_STYLE[d.status]
         color = QColor(getattr(self.tokens, tone))
@@ -144,8 +146,9 @@ class TrafficBarDelegate(QStyledItemDelegate):
         text = opt.text
         opt.text = ""
         if opt.widget is not None:
-            opt.widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter,
-                                           opt.widget)
+            opt.widget.style().drawControl(
+                QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
+            )
         d: Deployment = index.data(DEPLOYMENT_ROLE)
         bar = QRect(opt.rect.left() + 8, opt.rect.center().y() - 3, 64, 6)
         painter.save()
@@ -161,14 +164,20 @@ class TrafficBarDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(QRect(x, bar.top(), max(w, 2), bar.height()), 3, 3)
             x += w
         painter.setPen(opt.palette.text().color())
-        painter.drawText(opt.rect.adjusted(bar.width() + 16, 0, 0, 0),
-                         Qt.AlignmentFlag.AlignVCenter, text)
+        painter.drawText(
+            opt.rect.adjusted(bar.width() + 16, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text
+        )
         painter.restore()
 
 
 class DeploymentsPage(QWidget):
-    def __init__(self, catalog: CatalogService, tasks: TaskRunner, tokens: Tokens,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        catalog: CatalogService,
+        tasks: TaskRunner,
+        tokens: Tokens,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("page")
         self._catalog, self._tasks = catalog, tasks
@@ -188,7 +197,8 @@ class DeploymentsPage(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(32)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setDefaultAlignment(
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.horizontalHeader().setHighlightSections(False)
         for col, width in enumerate((120, 110, 250, 250, 190, 80, 100)):
@@ -196,7 +206,8 @@ class DeploymentsPage(QWidget):
         self.table.setItemDelegateForColumn(STATUS_COL, StatusPillDelegate(tokens, self.table))
         self.table.setItemDelegateForColumn(TRAFFIC_COL, TrafficBarDelegate(tokens, self.table))
         self.empty = EmptyState(
-            "mdi6.rocket-launch-outline", "Nothing deployed yet",
+            "mdi6.rocket-launch-outline",
+            "Nothing deployed yet",
             "Add a Ray Serve cluster in Backends, then deploy any model version from the "
             "catalog with one click.",
         )
@@ -216,8 +227,9 @@ class DeploymentsPage(QWidget):
         self.model.set_deployments(rows)
         self.stack.setCurrentIndex(0 if rows else 1)
         targets = sorted({d.target for d in rows})
-        bad = sum(d.status in (DeploymentStatus.UNHEALTHY, DeploymentStatus.DEPLOY_FAILED)
-                  for d in rows)
+        bad = sum(
+            d.status in (DeploymentStatus.UNHEALTHY, DeploymentStatus.DEPLOY_FAILED) for d in rows
+        )
         text = f"{len(rows)} apps on {len(targets)} targets (as last seen)"
         if bad:
             text += f" · {bad} need attention"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import qtawesome as qta
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
@@ -30,7 +31,7 @@ from app.ui import theme
 from app.ui.catalog import CatalogPage
 from app.ui.deployments import DeploymentsPage
 from app.ui.tasks import TaskRunner
-from app.ui.widgets import EmptyState, PageHeader, relative_time
+from app.ui.widgets import EmptyState, PageHeader, named, relative_time
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class ActionSpec:
     id: str
     title: str
     shortcut: str | None
-    handler: Callable[[], None]
+    handler: Callable[[], object]
 
 
 class MainWindow(QMainWindow):
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- frame
     def _build_rail(self) -> QWidget:
-        rail = QWidget(objectName="rail")
+        rail = named(QWidget(), "rail")
         rail.setFixedWidth(84)
         lay = QVBoxLayout(rail)
         lay.setContentsMargins(0, 14, 0, 12)
@@ -151,7 +152,7 @@ class MainWindow(QMainWindow):
         self.rail_group.setExclusive(True)
         self.rail_buttons: dict[str, QToolButton] = {}
         for n, (key, label, icon) in enumerate(self.PAGES, start=1):
-            b = QToolButton(objectName="railButton")
+            b = named(QToolButton(), "railButton")
             b.setText(label)
             b.setIcon(qta.icon(icon, color=self.tokens.muted, color_on=self.tokens.accent))
             b.setIconSize(QSize(22, 22))
@@ -172,7 +173,7 @@ class MainWindow(QMainWindow):
         wrap = QWidget()
         wl = QVBoxLayout(wrap)
         wl.setContentsMargins(16, 12, 16, 0)
-        banner = QFrame(objectName="banner")
+        banner = named(QFrame(), "banner")
         wl.addWidget(banner)
         lay = QHBoxLayout(banner)
         lay.setContentsMargins(12, 8, 8, 8)
@@ -193,7 +194,7 @@ class MainWindow(QMainWindow):
         self.banner.show()
 
     def _placeholder(self, title: str, icon: str, head: str, text: str) -> QWidget:
-        page = QWidget(objectName="page")
+        page = named(QWidget(), "page")
         lay = QVBoxLayout(page)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(PageHeader(title, ""))
@@ -215,14 +216,13 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.task_label)
         bar.addPermanentWidget(self.task_progress)
         if self.context.demo:
-            badge = QLabel("Demo workspace", objectName="badge")
+            badge = named(QLabel("Demo workspace"), "badge")
             badge.setToolTip("Generated data: no server is contacted")
             bar.addPermanentWidget(badge)
 
     def _declare_actions(self) -> list[ActionSpec]:
         specs = [
-            ActionSpec(f"page.{key}", f"Go to {label}", f"Ctrl+{n}",
-                       lambda k=key: self.show_page(k))
+            ActionSpec(f"page.{key}", f"Go to {label}", f"Ctrl+{n}", partial(self.show_page, key))
             for n, (key, label, _icon) in enumerate(self.PAGES, start=1)
         ]
         specs += [
@@ -254,8 +254,12 @@ class MainWindow(QMainWindow):
         self.deployments_page.refresh()
 
     def refresh_status(self) -> None:
-        self.tasks.run(self.context.catalog.info, name="cache info",
-                       on_done=self._show_freshness, on_error=self._show_cache_error)
+        self.tasks.run(
+            self.context.catalog.info,
+            name="cache info",
+            on_done=self._show_freshness,
+            on_error=self._show_cache_error,
+        )
 
     def _show_freshness(self, info: CacheInfo) -> None:
         parts = [f"{info.models:,} models · {info.versions:,} versions"]
@@ -265,8 +269,10 @@ class MainWindow(QMainWindow):
             if s.last_error:
                 state += " (last sync failed)"
             parts.append(state)
-            tips.append(f"{s.name}: {s.models:,} models; last sync "
-                        f"{relative_time(s.last_sync_at)}; {s.last_error or 'no error'}")
+            tips.append(
+                f"{s.name}: {s.models:,} models; last sync "
+                f"{relative_time(s.last_sync_at)}; {s.last_error or 'no error'}"
+            )
         if not info.sources:
             parts.append("no registry synced yet")
         self.freshness.setText("  ·  ".join(parts))

@@ -62,8 +62,14 @@ class _Signals(QObject):
 
 
 class _Runnable(QRunnable):
-    def __init__(self, runner: TaskRunner, task_id: int, fn: Callable[..., Any],
-                 args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        runner: TaskRunner,
+        task_id: int,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self._runner, self._id = runner, task_id
@@ -86,7 +92,7 @@ class _Runnable(QRunnable):
         self._signals = signals
         try:
             result = self._fn(*self._args, **self._kwargs)
-        except BaseException as exc:  # noqa: BLE001 - delivered to the UI thread, not swallowed
+        except BaseException as exc:
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
             signals.sig_failed.emit(self._id, exc)
         else:

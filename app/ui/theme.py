@@ -7,9 +7,9 @@ forces one (screenshots, tests).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
-import sys
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPalette
@@ -37,14 +37,32 @@ class Tokens:
 
 
 LIGHT = Tokens(
-    dark=False, window="#f6f7f9", surface="#ffffff", rail="#eef0f4", text="#1b1d24",
-    muted="#676d7c", border="#e1e4ea", accent="#4f5bff", accent_text="#ffffff",
-    accent_soft="#e8eaff", hover="#f1f2f6", selection="#dfe3ff",
+    dark=False,
+    window="#f6f7f9",
+    surface="#ffffff",
+    rail="#eef0f4",
+    text="#1b1d24",
+    muted="#676d7c",
+    border="#e1e4ea",
+    accent="#4f5bff",
+    accent_text="#ffffff",
+    accent_soft="#e8eaff",
+    hover="#f1f2f6",
+    selection="#dfe3ff",
 )
 DARK = Tokens(
-    dark=True, window="#15161a", surface="#1b1d22", rail="#111215", text="#e5e7ec",
-    muted="#9297a5", border="#2a2d35", accent="#7c86ff", accent_text="#0d0e12",
-    accent_soft="#272b52", hover="#23252c", selection="#2e3463",
+    dark=True,
+    window="#15161a",
+    surface="#1b1d22",
+    rail="#111215",
+    text="#e5e7ec",
+    muted="#9297a5",
+    border="#2a2d35",
+    accent="#7c86ff",
+    accent_text="#0d0e12",
+    accent_soft="#272b52",
+    hover="#23252c",
+    selection="#2e3463",
 )
 
 
@@ -94,8 +112,11 @@ def apply(app: QApplication, t: Tokens | None = None) -> Tokens:
     pal.setColor(QPalette.ColorRole.PlaceholderText, c(t.muted))
     pal.setColor(QPalette.ColorRole.Link, c(t.accent))
     pal.setColor(QPalette.ColorRole.Mid, c(t.border))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText,
-                 QPalette.ColorRole.ButtonText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.ButtonText,
+    ):
         pal.setColor(QPalette.ColorGroup.Disabled, role, c(t.muted))
     app.setPalette(pal)
     font = QFont(app.font())

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import qtawesome as qta
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -15,6 +16,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+W = TypeVar("W", bound=QObject)
+
+
+def named(widget: W, name: str) -> W:
+    """Give ``widget`` an object name (the stylesheet's hook) and return it."""
+    widget.setObjectName(name)
+    return widget
+
 
 def relative_time(when: datetime | None, now: datetime | None = None) -> str:
     if when is None:
@@ -22,8 +31,13 @@ def relative_time(when: datetime | None, now: datetime | None = None) -> str:
     seconds = ((now or datetime.now(tz=UTC)) - when).total_seconds()
     if seconds < 60:
         return "just now"
-    for unit, size in (("y", 365 * 86400), ("mo", 30 * 86400), ("d", 86400), ("h", 3600),
-                       ("min", 60)):
+    for unit, size in (
+        ("y", 365 * 86400),
+        ("mo", 30 * 86400),
+        ("d", 86400),
+        ("h", 3600),
+        ("min", 60),
+    ):
         if seconds >= size:
             return f"{int(seconds // size)} {unit} ago"
     return "just now"
@@ -45,15 +59,15 @@ class PageHeader(QWidget):
         lay.setSpacing(12)
         texts = QVBoxLayout()
         texts.setSpacing(2)
-        self.title = QLabel(title, objectName="pageTitle")
-        self.subtitle = QLabel(subtitle, objectName="pageSubtitle")
+        self.title = named(QLabel(title), "pageTitle")
+        self.subtitle = named(QLabel(subtitle), "pageSubtitle")
         texts.addWidget(self.title)
         texts.addWidget(self.subtitle)
         lay.addLayout(texts)
         lay.addStretch(1)
-        self.actions = QHBoxLayout()
-        self.actions.setSpacing(8)
-        lay.addLayout(self.actions)
+        self.action_bar = QHBoxLayout()
+        self.action_bar.setSpacing(8)
+        lay.addLayout(self.action_bar)
 
 
 class EmptyState(QWidget):
@@ -73,9 +87,9 @@ class EmptyState(QWidget):
         pic = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
         pic.setPixmap(qta.icon(icon, color="#8a8f9c").pixmap(QSize(56, 56)))
         lay.addWidget(pic)
-        head = QLabel(title, objectName="emptyTitle", alignment=Qt.AlignmentFlag.AlignCenter)
+        head = named(QLabel(title, alignment=Qt.AlignmentFlag.AlignCenter), "emptyTitle")
         lay.addWidget(head)
-        body = QLabel(text, objectName="emptyText", alignment=Qt.AlignmentFlag.AlignCenter)
+        body = named(QLabel(text, alignment=Qt.AlignmentFlag.AlignCenter), "emptyText")
         body.setWordWrap(True)
         body.setMaximumWidth(520)
         row = QHBoxLayout()

@@ -21,7 +21,11 @@ def run(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     env = {k: v for k, v in os.environ.items() if k != "MODELDECK_HOME"}
     proc = subprocess.run(
         [*MODELDECK, "--home", str(home), *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"exit {proc.returncode}: {proc.stderr}")
@@ -57,8 +61,20 @@ def test_models_list_search_json_matches_the_cache(demo_home: Path) -> None:
 
 
 def test_models_list_limit_alias_and_tag_flags(demo_home: Path) -> None:
-    doc = json.loads(run(demo_home, "models", "list", "--alias", "challenger", "--tag",
-                         "team=nlp", "--limit", "5", "--json").stdout)
+    doc = json.loads(
+        run(
+            demo_home,
+            "models",
+            "list",
+            "--alias",
+            "challenger",
+            "--tag",
+            "team=nlp",
+            "--limit",
+            "5",
+            "--json",
+        ).stdout
+    )
     assert doc["count"] == 5
     assert all("challenger" in m["aliases"] and m["tags"]["team"] == "nlp" for m in doc["models"])
 
@@ -72,10 +88,16 @@ def test_models_list_human_output_has_a_header_and_rows(demo_home: Path) -> None
 
 
 def test_models_show_json_has_every_version(demo_home: Path) -> None:
-    first = json.loads(run(demo_home, "models", "list", "--limit", "1", "--sort", "versions",
-                           "--desc", "--json").stdout)["models"][0]
-    detail = json.loads(run(demo_home, "models", "show", first["name"], "--source",
-                            first["source"], "--json").stdout)
+    first = json.loads(
+        run(
+            demo_home, "models", "list", "--limit", "1", "--sort", "versions", "--desc", "--json"
+        ).stdout
+    )["models"][0]
+    detail = json.loads(
+        run(
+            demo_home, "models", "show", first["name"], "--source", first["source"], "--json"
+        ).stdout
+    )
     assert detail["model"]["name"] == first["name"]
     assert len(detail["versions"]) == first["version_count"] > 1
     numbers = [int(v["version"]) for v in detail["versions"]]
@@ -123,17 +145,20 @@ def test_home_env_var_is_honoured(tmp_path: Path, demo_cache_file: Path) -> None
     (tmp_path / "data").mkdir()
     shutil.copy(demo_cache_file, tmp_path / "data" / "cache.sqlite")
     env = {**os.environ, "MODELDECK_HOME": str(tmp_path)}
-    proc = subprocess.run([*MODELDECK, "cache", "info", "--json"], capture_output=True,
-                          text=True, env=env, check=True)
+    proc = subprocess.run(
+        [*MODELDECK, "cache", "info", "--json"], capture_output=True, text=True, env=env, check=True
+    )
     assert json.loads(proc.stdout)["models"] == 2000
 
 
 def test_demo_generates_its_own_cache_apart_from_real_data(tmp_path: Path) -> None:
     doc = json.loads(run(tmp_path, "demo", "--no-gui", "--models", "300", "--json").stdout)
-    assert doc["models"] == 300 and doc["generated"] is True
+    assert doc["models"] == 300
+    assert doc["generated"] is True
     assert Path(doc["cache"]).is_relative_to(tmp_path / "data" / "demo")
     again = json.loads(run(tmp_path, "demo", "--no-gui", "--json").stdout)
-    assert again["generated"] is False and again["models"] == 300
+    assert again["generated"] is False
+    assert again["models"] == 300
     real = json.loads(run(tmp_path, "cache", "info", "--json").stdout)
     assert real["models"] == 0
 
@@ -142,7 +167,8 @@ def test_headless_commands_never_import_qt(demo_home: Path) -> None:
     code = (
         "import sys; from app.__main__ import main; "
         f"rc = main(['--home', {str(demo_home)!r}, 'models', 'list', '--limit', '1']); "
-        "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')]; "
+        "qt = ('PySide6', 'pyqtgraph', 'shiboken6'); "
+        "bad = [m for m in sys.modules if m.split('.')[0] in qt]; "
         "print(rc, bad)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -25,7 +25,7 @@ def window(qtbot, demo_context: AppContext) -> MainWindow:
     w.show()
     qtbot.waitUntil(lambda: w.catalog_page.model.rowCount() > 0, timeout=10_000)
     w.activateWindow()  # shortcuts reach only the active window
-    qtbot.waitUntil(lambda: w.isActiveWindow(), timeout=2000)
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
     yield w
     w.shutdown()
 
@@ -54,8 +54,9 @@ def test_typing_narrows_to_exactly_the_matching_models(
 ) -> None:
     page = window.catalog_page
     qtbot.keyClicks(page.search, "fraud tag:region=eu-west")
-    expected = demo_context.catalog.search("fraud tag:region=eu-west", sort="updated",
-                                           descending=True)
+    expected = demo_context.catalog.search(
+        "fraud tag:region=eu-west", sort="updated", descending=True
+    )
     want = [(m.source, m.name) for m in expected]
     qtbot.waitUntil(lambda: _shown(window) == want, timeout=5000)
     assert 0 < len(want) < 2000
@@ -75,9 +76,11 @@ def test_sorting_by_a_column_header(qtbot, window: MainWindow) -> None:
     header.sectionClicked.emit(0)  # Name
     qtbot.waitUntil(lambda: page._sort[0] == "name", timeout=2000)
     qtbot.waitUntil(
-        lambda: [n for _s, n in _shown(window)][:50] == sorted(n for _s, n in _shown(window))[:50]
-        or [n for _s, n in _shown(window)][:50]
-        == sorted((n for _s, n in _shown(window)), reverse=True)[:50],
+        lambda: (
+            [n for _s, n in _shown(window)][:50] == sorted(n for _s, n in _shown(window))[:50]
+            or [n for _s, n in _shown(window)][:50]
+            == sorted((n for _s, n in _shown(window)), reverse=True)[:50]
+        ),
         timeout=5000,
     )
 
@@ -96,7 +99,7 @@ def test_ctrl_f_focuses_search(qtbot, window: MainWindow) -> None:
     window.show_page("health")
     qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     assert window.current_page == "catalog"
-    qtbot.waitUntil(lambda: window.catalog_page.search.hasFocus(), timeout=2000)
+    qtbot.waitUntil(window.catalog_page.search.hasFocus, timeout=2000)
 
 
 def test_geometry_and_page_are_remembered(qtbot, demo_context: AppContext) -> None:

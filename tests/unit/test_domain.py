@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from app.domain.errors import BackendError, BadResponse, ModeldeckError, Unreachable
 from app.domain.models import (
     CatalogQuery,
@@ -19,8 +17,10 @@ from app.domain.models import (
 
 
 def test_query_parses_fields_and_free_text() -> None:
-    q = CatalogQuery.parse('fraud tag:team=nlp tag:pii alias:champion owner:ana flavor:sklearn '
-                           'deployed:yes "exact words" score')
+    q = CatalogQuery.parse(
+        "fraud tag:team=nlp tag:pii alias:champion owner:ana flavor:sklearn "
+        'deployed:yes "exact words" score'
+    )
     assert q.text == 'fraud "exact words" score'
     assert q.tags == (("team", "nlp"), ("pii", None))
     assert q.aliases == ("champion",)

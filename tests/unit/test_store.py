@@ -77,12 +77,15 @@ def test_upsert_is_idempotent(cache: Cache) -> None:
 
 def test_fts_finds_by_name_description_tag_and_alias(cache: Cache) -> None:
     with cache.write() as con:
-        queries.upsert_models(con, [
-            _model("fraud-detector", description="flags card **chargebacks**"),
-            _model("ranker", tags={"team": "search"}),
-            _model("tagger", aliases={"challenger": "4"}),
-            _model("Ünïcode model 🚀", description="résumé parser"),
-        ])
+        queries.upsert_models(
+            con,
+            [
+                _model("fraud-detector", description="flags card **chargebacks**"),
+                _model("ranker", tags={"team": "search"}),
+                _model("tagger", aliases={"challenger": "4"}),
+                _model("Ünïcode model 🚀", description="résumé parser"),
+            ],
+        )
     assert _names(cache, "fraud") == {"fraud-detector"}
     assert _names(cache, "chargeback") == {"fraud-detector"}  # prefix
     assert _names(cache, "search") == {"ranker"}
@@ -106,11 +109,16 @@ def test_fts_follows_updates_and_deletes(cache: Cache) -> None:
 
 def test_field_filters_combine(cache: Cache) -> None:
     with cache.write() as con:
-        queries.upsert_models(con, [
-            _model("a", tags={"team": "nlp", "tier": "1"}, aliases={"champion": "1"}, owner="ana"),
-            _model("b", tags={"team": "nlp", "tier": "2"}, owner="ana"),
-            _model("c", tags={"team": "vision"}, aliases={"champion": "1"}, owner="bo"),
-        ])
+        queries.upsert_models(
+            con,
+            [
+                _model(
+                    "a", tags={"team": "nlp", "tier": "1"}, aliases={"champion": "1"}, owner="ana"
+                ),
+                _model("b", tags={"team": "nlp", "tier": "2"}, owner="ana"),
+                _model("c", tags={"team": "vision"}, aliases={"champion": "1"}, owner="bo"),
+            ],
+        )
     assert _names(cache, "tag:team=nlp") == {"a", "b"}
     assert _names(cache, "tag:team=nlp alias:champion") == {"a"}
     assert _names(cache, "owner:bo") == {"c"}
@@ -137,7 +145,9 @@ def test_same_name_in_two_sources_is_two_models(cache: Cache) -> None:
 
 def test_full_pass_removes_models_gone_upstream(cache: Cache) -> None:
     with cache.write() as con:
-        queries.upsert_models(con, [_model(n) for n in "abcd"], {n: _versions(n, 2) for n in "abcd"})
+        queries.upsert_models(
+            con, [_model(n) for n in "abcd"], {n: _versions(n, 2) for n in "abcd"}
+        )
         assert queries.remove_models_except(con, "reg", ["a", "c"]) == 2
     with cache.read() as con:
         assert {m.name for m in queries.search_models(con, CatalogQuery())} == {"a", "c"}
@@ -147,9 +157,14 @@ def test_full_pass_removes_models_gone_upstream(cache: Cache) -> None:
 def test_failed_batch_leaves_the_last_good_state(cache: Cache) -> None:
     with cache.write() as con:
         queries.upsert_models(con, [_model("keep")], {"keep": _versions("keep", 1)})
-    with pytest.raises(RuntimeError), cache.write() as con:
-        queries.upsert_models(con, [_model("half")], {"half": _versions("half", 3)})
-        raise RuntimeError("page 2 was malformed")
+
+    def bad_page() -> None:
+        with cache.write() as con:
+            queries.upsert_models(con, [_model("half")], {"half": _versions("half", 3)})
+            raise RuntimeError("page 2 was malformed")
+
+    with pytest.raises(RuntimeError):
+        bad_page()
     assert _names(cache, "") == {"keep"}
 
 
@@ -176,7 +191,11 @@ def test_corrupt_cache_is_set_aside_and_rebuilt(tmp_path: Path, damage) -> None:
     reopened = Cache.open(path)
     assert reopened.notice is not None
     assert "could not be used" in reopened.notice
-    aside = [p for p in tmp_path.iterdir() if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm"))]
+    aside = [
+        p
+        for p in tmp_path.iterdir()
+        if ".corrupt-" in p.name and not p.name.endswith(("-wal", "-shm"))
+    ]
     assert len(aside) == 1
     assert aside[0].read_bytes() == original  # moved, never deleted or changed
     with reopened.read() as con:
@@ -190,7 +209,8 @@ def test_newer_schema_is_set_aside_with_a_message(tmp_path: Path) -> None:
     with sqlite3.connect(path) as con:
         con.execute("UPDATE alembic_version SET version_num = '9999'")
     reopened = Cache.open(path)
-    assert reopened.notice is not None and "newer Modeldeck" in reopened.notice
+    assert reopened.notice is not None
+    assert "newer Modeldeck" in reopened.notice
     assert any(".newer-" in p.name for p in tmp_path.iterdir())
     assert probe(path).revision == HEAD_REVISION
     reopened.close()
@@ -201,7 +221,8 @@ def test_another_programs_database_is_not_touched(tmp_path: Path) -> None:
     with sqlite3.connect(path) as con:
         con.execute("CREATE TABLE photos (id INTEGER)")
     reopened = Cache.open(path)
-    assert reopened.notice is not None and "some other program" in reopened.notice
+    assert reopened.notice is not None
+    assert "some other program" in reopened.notice
     reopened.close()
 
 

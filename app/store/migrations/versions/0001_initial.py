@@ -104,7 +104,9 @@ def upgrade() -> None:
     op.create_table(
         "model_tags",
         sa.Column(
-            "model_id", sa.Integer, sa.ForeignKey("models.id", ondelete="CASCADE"),
+            "model_id",
+            sa.Integer,
+            sa.ForeignKey("models.id", ondelete="CASCADE"),
             primary_key=True,
         ),
         sa.Column("key", sa.String, primary_key=True),
@@ -114,7 +116,9 @@ def upgrade() -> None:
     op.create_table(
         "model_aliases",
         sa.Column(
-            "model_id", sa.Integer, sa.ForeignKey("models.id", ondelete="CASCADE"),
+            "model_id",
+            sa.Integer,
+            sa.ForeignKey("models.id", ondelete="CASCADE"),
             primary_key=True,
         ),
         sa.Column("alias", sa.String, primary_key=True),
