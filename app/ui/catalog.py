@@ -242,7 +242,7 @@ class CatalogPage(QWidget):
         hh.setSortIndicator(6, Qt.SortOrder.DescendingOrder)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         hh.sectionClicked.connect(self._on_header_clicked)
-        for col, width in enumerate((290, 64, 200, 124, 96, 250, 96, 120)):
+        for col, width in enumerate((290, 64, 250, 124, 96, 200, 96, 120)):
             self.table.setColumnWidth(col, width)
         hh.setStretchLastSection(True)
         self.table.setItemDelegateForColumn(ALIASES_COL, AliasPillDelegate(tokens, self.table))
