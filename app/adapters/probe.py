@@ -44,7 +44,9 @@ class _Answer:
     why: str = ""
 
 
-class _Stop(Exception):  # noqa: N818 - internal control flow, carries the verdict
+class _Stop(Exception):
+    """Internal control flow: carries the verdict out of nested probe steps."""
+
     def __init__(self, verdict: Verdict) -> None:
         self.verdict = verdict
 

@@ -1,0 +1,1 @@
+"""Pages mounted by the main window."""
