@@ -8,7 +8,7 @@ BACKENDS_DIR ?= $(HOME)/.cache/modeldeck-backends
 MLFLOW_VERSION ?= 3.17.2
 export MODELDECK_BACKENDS_DIR := $(BACKENDS_DIR)
 
-.PHONY: setup run demo test test-deps apt-deps backend-venvs lint fmt bench clean
+.PHONY: setup run demo test test-deps apt-deps backend-venvs lint fmt bench package package-check clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,20 @@ fmt: setup
 
 bench: setup
 	for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# A one-dir desktop bundle (PyInstaller) and a .tar.gz of it, in dist/.
+package: setup
+	$(BIN)/python -m pip install --quiet "pyinstaller>=6.10,<7"
+	rm -rf build/pyinstaller dist/modeldeck
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN \
+	  --workpath build/pyinstaller --distpath dist packaging/pyinstaller/modeldeck.spec
+	v=$$($(BIN)/python -c 'import app; print(app.__version__)'); \
+	  tar -C dist -czf dist/modeldeck-$$v-linux-$$(uname -m).tar.gz modeldeck
+	du -sh dist/modeldeck dist/modeldeck-*.tar.gz
+
+# Run the bundle's self-test from outside the source tree, with no venv on PATH.
+package-check: package
+	bash packaging/check_bundle.sh dist/modeldeck
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -38,10 +38,46 @@ def run_gui(context: AppContext, argv: list[str]) -> int:
     return run(context, argv)
 
 
+def self_test() -> int:
+    """Start the real GUI offscreen on a temporary demo cache and check every part.
+
+    Prints one line; exit 0 when all is well, 1 with the failing part otherwise.
+    """
+    import os
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from app import __version__
+    from app.services import selftest
+
+    with tempfile.TemporaryDirectory(prefix="modeldeck-self-test-") as tmp:
+        context = AppContext.build(Workspace.resolve(tmp), demo=True)
+        try:
+            checks = [
+                selftest.prepare_demo(context),
+                selftest.check_adapters(),
+                selftest.check_keyring(),
+            ]
+            from app.ui.selftest import run_pages
+
+            ok, detail = run_pages(context)
+            checks.append(selftest.Check("gui", ok, detail))
+        except Exception as exc:  # noqa: BLE001 - the report must name any failure
+            checks = [selftest.Check("self-test", False, f"{type(exc).__name__}: {exc}")]
+        finally:
+            context.close()
+    failed = [c for c in checks if not c.ok]
+    summary = "; ".join(f"{c.name}: {c.detail}" for c in (failed or checks))
+    verdict = "FAILED" if failed else "OK"
+    print(f"modeldeck {__version__} self-test {verdict} — {summary}")
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from app import cli
 
-    return cli.run(sys.argv[1:] if argv is None else argv, ctx_factory=build_context, gui=run_gui)
+    args = sys.argv[1:] if argv is None else list(argv)
+    return cli.run(args, ctx_factory=build_context, gui=run_gui, self_test=self_test)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from app import __version__, cli_backends
+from app import __version__, cli_backends, cli_sync
 from app.domain.errors import ConfigError, ModeldeckError
 from app.domain.models import CatalogQuery, ModelDetail, RegisteredModel
 from app.services.context import AppContext
@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     p.add_argument("--version", action="version", version=f"modeldeck {__version__}")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the app offscreen on a temporary demo, check every part, print one line",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser(
@@ -134,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     csub.add_parser("info", parents=[common], help="path, schema, counts, last sync per source")
 
     cli_backends.add_parsers(sub, common, _Parser)
+    cli_sync.add_parsers(sub, common, _Parser)
     return p
 
 
@@ -297,6 +303,7 @@ def run(
     ctx_factory: ContextFactory,
     gui: GuiRunner | None = None,
     out: TextIO | None = None,
+    self_test: Callable[[], int] | None = None,
 ) -> int:
     """Parse ``argv`` and run one command; returns the exit code."""
     out = out or sys.stdout
@@ -307,6 +314,11 @@ def run(
         return EXIT_USAGE
     args.json = getattr(args, "json", False)
     args.home = getattr(args, "home", None)
+    if args.self_test:
+        if self_test is None:
+            print("modeldeck: this build has no self-test", file=sys.stderr)
+            return EXIT_ERROR
+        return self_test()
     ws = Workspace.resolve(args.home)
     try:
         if args.command == "demo":
@@ -324,6 +336,7 @@ def run(
                 ("models", "show"): _cmd_models_show,
                 ("cache", "info"): _cmd_cache_info,
                 **cli_backends.handlers(),
+                **cli_sync.handlers(),
             }[(args.command, getattr(args, f"{args.command}_command", None))]
             return handler(ctx, args, out)
         finally:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
+from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from app import APP_ID, APP_NAME, __version__
 from app.services.context import AppContext
 from app.ui import theme
+
+log = logging.getLogger(__name__)
+
+
+def _qt_messages_to_log(mode: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    """Qt's own messages go to our log, not to the user's terminal."""
+    if "propagateSizeHints" in message:  # the offscreen plugin's harmless complaint
+        return
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }.get(mode, logging.ERROR)
+    log.log(level, "Qt: %s", message)
 
 
 def create_application(argv: list[str]) -> QApplication:
@@ -20,6 +36,7 @@ def create_application(argv: list[str]) -> QApplication:
     QApplication.setOrganizationDomain("modeldeck.io")
     QApplication.setApplicationVersion(__version__)
     QApplication.setDesktopFileName(APP_ID)
+    qInstallMessageHandler(_qt_messages_to_log)
     qapp = QApplication(argv)
     theme.apply(qapp)
     qapp.setWindowIcon(theme.app_icon())

@@ -30,6 +30,7 @@ from app.services.context import AppContext
 from app.ui import theme
 from app.ui.catalog import CatalogPage
 from app.ui.deployments import DeploymentsPage
+from app.ui.pages.backends import BackendsPage
 from app.ui.tasks import TaskRunner
 from app.ui.widgets import EmptyState, PageHeader, named, relative_time
 
@@ -86,6 +87,7 @@ class MainWindow(QMainWindow):
         self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)
         self.catalog_page.sig_count_changed.connect(lambda *_: self.refresh_status())
         self.deployments_page = DeploymentsPage(context.catalog, self.tasks, self.tokens)
+        self.backends_page = BackendsPage(context.backends, context.doctor, self.tasks, self.tokens)
         self.pages: dict[str, QWidget] = {
             "catalog": self.catalog_page,
             "health": self._placeholder(
@@ -96,14 +98,7 @@ class MainWindow(QMainWindow):
                 "replicas for every deployment, worst first.",
             ),
             "deployments": self.deployments_page,
-            "backends": self._placeholder(
-                "Backends",
-                "mdi6.server-network",
-                "No backends configured",
-                "Registries (MLflow), serving clusters (Ray Serve) and metrics sources "
-                "(Prometheus) are added here. Until then, try:  modeldeck backends add "
-                "NAME --kind mlflow --url URL",
-            ),
+            "backends": self.backends_page,
             "activity": self._placeholder(
                 "Activity",
                 "mdi6.history",

@@ -105,14 +105,14 @@ def test_ctrl_f_focuses_search(qtbot, window: MainWindow) -> None:
 def test_geometry_and_page_are_remembered(qtbot, demo_context: AppContext) -> None:
     first = MainWindow(demo_context)
     qtbot.addWidget(first)
-    first.resize(640, 480)  # fits the 800x800 offscreen screen
+    first.resize(1111, 777)
     first.show()
     first.show_page("deployments")
     first.close()
     first.shutdown()
     second = MainWindow(demo_context)
     qtbot.addWidget(second)
-    assert (second.width(), second.height()) == (640, 480)
+    assert (second.width(), second.height()) == (1111, 777)
     assert second.current_page == "deployments"
     second.shutdown()
 
