@@ -9,6 +9,7 @@ from app.services.backends import BackendService
 from app.services.catalog import CatalogService
 from app.services.doctor import DoctorService
 from app.services.settings import SettingsFile
+from app.services.sync import SyncService
 from app.services.workspace import Workspace
 from app.store.db import Cache
 
@@ -22,6 +23,8 @@ class AppContext:
     backends: BackendService
     #: connection doctor; keeps the last verdict per backend (no network at start-up)
     doctor: DoctorService
+    #: registries → cache (full/incremental/quick passes) and run data on demand
+    sync: SyncService
     #: True when this is the generated demo workspace
     demo: bool = False
 
@@ -36,6 +39,7 @@ class AppContext:
             catalog=CatalogService(cache),
             backends=backends,
             doctor=DoctorService(backends, workspace.data_dir / "backend-status.json"),
+            sync=SyncService(cache, backends),
             demo=demo,
         )
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 #: Every alembic revision this build knows, oldest first. A cache whose
 #: revision is not listed was written by a newer Modeldeck. A unit test keeps
 #: this in step with ``migrations/versions``.
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001",)
+SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002")
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
 
@@ -123,6 +123,24 @@ class DeploymentRow(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     route: Mapped[str | None] = mapped_column(String, nullable=True)
     updated_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class RunRow(Base):
+    """Params and metrics of a training run, fetched on demand (migration 0002)."""
+
+    __tablename__ = "runs"
+    source: Mapped[str] = mapped_column(String, primary_key=True)
+    run_id: Mapped[str] = mapped_column(String, primary_key=True)
+    experiment_id: Mapped[str | None] = mapped_column(String, nullable=True)
+    name: Mapped[str | None] = mapped_column(String, nullable=True)
+    status: Mapped[str | None] = mapped_column(String, nullable=True)
+    started_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ended_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    params_json: Mapped[str] = mapped_column(Text, default="{}")
+    metrics_json: Mapped[str] = mapped_column(Text, default="{}")
+    tags_json: Mapped[str] = mapped_column(Text, default="{}")
+    link: Mapped[str | None] = mapped_column(Text, nullable=True)
+    fetched_at: Mapped[int] = mapped_column(Integer)
 
 
 #: The FTS5 table ``models_fts`` (external content over ``models``, kept in step

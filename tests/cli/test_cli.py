@@ -13,6 +13,7 @@ import pytest
 
 from app.services.catalog import CatalogService
 from app.store.db import Cache
+from app.store.schema import HEAD_REVISION
 
 MODELDECK = [sys.executable, "-m", "app"]
 
@@ -125,7 +126,7 @@ def test_bad_flag_is_a_usage_error(tmp_path: Path) -> None:
 def test_cache_info_json(demo_home: Path) -> None:
     info = json.loads(run(demo_home, "cache", "info", "--json").stdout)
     assert info["models"] == 2000
-    assert info["schema_version"] == "0001"
+    assert info["schema_version"] == HEAD_REVISION
     assert info["path"] == str(demo_home / "data" / "cache.sqlite")
     assert {s["name"] for s in info["sources"]} == {"mlflow-prod", "mlflow-research"}
     assert all(s["last_sync_at"].endswith("Z") for s in info["sources"])

@@ -34,3 +34,18 @@ def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A second real MLflow server on a private copy of the prebuilt 2,600-model
+    ``catalog`` registry (odd names, empty models, many tags, aliases, runs).
+    Tests only read it; changes go to the small ``mlflow_server``."""
+    from tests.integration.mlflow_support import copy_registry
+
+    workdir = tmp_path_factory.mktemp("mlflow-catalog")
+    server = start_mlflow(workdir, db_path=copy_registry("catalog", workdir))
+    try:
+        yield server
+    finally:
+        server.stop()
