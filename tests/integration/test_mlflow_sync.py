@@ -16,7 +16,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -164,8 +163,10 @@ def test_full_sync_matches_the_server_field_by_field(mlflow_catalog, synced_cata
         check_model(url, "cat", got, models[got["name"]], versions.get(got["name"], []))
 
     odd = sorted({n for n in models if not n.startswith("cat-")})
-    assert any("🚀" in n for n in odd) and any("'" in n and '"' in n for n in odd)
-    assert any("\\" in n for n in odd) and any(n.startswith(" ") for n in odd)
+    assert any("🚀" in n for n in odd)
+    assert any("'" in n and '"' in n for n in odd)
+    assert any("\\" in n for n in odd)
+    assert any(n.startswith(" ") for n in odd)
     # one of each odd kind, plus models with many tags, stages, runs, odd statuses
     kinds: dict[str, str] = {}
     for n in odd:
@@ -199,12 +200,13 @@ def test_two_registries_stay_distinct(mlflow_catalog, mlflow_server, synced_cata
     finally:
         rest.close()
     add_registry(home, "small", mlflow_server)
-    code, body, err = sync(home, "small")
+    code, _body, err = sync(home, "small")
     assert code == 0, err
     both = cli_json(home, "models", "list", "--search", name)
     assert {m["source"] for m in both["models"] if m["name"] == name} == {"cat", "small"}
     proc = modeldeck(home, "models", "show", name)
-    assert proc.returncode != 0 and "several sources" in proc.stderr
+    assert proc.returncode != 0
+    assert "several sources" in proc.stderr
     small = cli_json(home, "models", "show", name, "--source", "small")
     assert small["model"]["description"] == "small one"
     assert (
@@ -412,7 +414,8 @@ def test_wrong_token_is_refused_and_keeps_the_cache(mlflow_server, tmp_path):
         assert code == 1
         assert body["results"][0]["error_kind"] == "Unauthorized"
         assert "401" in err
-        assert "wrong-token" not in err and "wrong-token" not in str(body)
+        assert "wrong-token" not in err
+        assert "wrong-token" not in str(body)
         assert gw.refused >= 1
     after = cache_dump(home / "data" / "cache.sqlite")
     assert {k: v for k, v in after.items() if k != "sources"} == {
@@ -453,10 +456,12 @@ def test_run_data_is_fetched_on_demand_and_readable_offline(
     assert proc.returncode == 0, proc.stderr
     offline = cli_json(home, "runs", "show", run_id, "--source", "cat")
     assert offline["stale"] is True
-    assert offline["params"] == run["params"] and offline["metrics"] == run["metrics"]
+    assert offline["params"] == run["params"]
+    assert offline["metrics"] == run["metrics"]
     assert (
         cli_json(home, "runs", "show", run_id, "--source", "cat", "--offline")["params"]
         == run["params"]
     )
     proc = modeldeck(home, "runs", "show", "0" * 32, "--source", "cat")
-    assert proc.returncode == 1 and "connection refused" in proc.stderr
+    assert proc.returncode == 1
+    assert "connection refused" in proc.stderr
