@@ -187,12 +187,14 @@ def generate(
         aliases: dict[str, str] = {}
         ready = [v for v in vs if v.status is VersionStatus.READY]
         if ready:
-            aliases["champion"] = (
-                ready[-1].version if rng.random() < 0.7 else ready[max(0, len(ready) - 2)].version
-            )
-            if len(ready) > 1 and rng.random() < 0.35:
+            # usually the newest ready version is champion; sometimes it is still being
+            # evaluated as challenger against the previous one
+            if len(ready) > 1 and rng.random() < 0.3:
+                aliases["champion"] = ready[-2].version
                 aliases["challenger"] = ready[-1].version
-            if rng.random() < 0.1:
+            else:
+                aliases["champion"] = ready[-1].version
+            if len(ready) > 2 and rng.random() < 0.1:
                 aliases["shadow"] = ready[0].version
         by_version: dict[str, list[str]] = {}
         for alias, version in aliases.items():
