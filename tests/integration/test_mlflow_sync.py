@@ -173,7 +173,7 @@ def test_full_sync_matches_the_server_field_by_field(mlflow_catalog, synced_cata
         kinds.setdefault(n[:-5], n)
     sample = [
         *kinds.values(),
-        "cat-0000",
+        "cat-0050",
         "cat-0001",
         "cat-0004",
         "cat-0006",
@@ -193,9 +193,9 @@ def test_two_registries_stay_distinct(mlflow_catalog, mlflow_server, synced_cata
     rest = Rest(mlflow_server)
     name = "cat-0005"  # also a model of the catalog registry
     try:
-        if not rest.get("/registered-models/search", filter=f"name = '{name}'")[
+        if not rest.get("/registered-models/search", filter=f"name = '{name}'").get(
             "registered_models"
-        ]:
+        ):
             rest.post("/registered-models/create", {"name": name, "description": "small one"})
     finally:
         rest.close()
