@@ -157,10 +157,11 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # ------------------------------------------------------------------ breakage
-BAD_TEXT = st.sampled_from([None, 5, 1.5, [], {}, ["x"]])
-BAD_REQUIRED_TEXT = st.sampled_from([None, 5, [], {}, "", "x" * 5000])
+BAD_REQUIRED_TEXT: st.SearchStrategy[Any] = st.sampled_from([None, 5, [], {}, "", "x" * 5000])
 BAD_MS = st.sampled_from([-1, 10**20, "soon", [], {}, 1.5])
-BAD_VERSION = st.sampled_from([None, 1, "one", "1.5", "", "-1", "1e3", " 1", [], {}])
+BAD_VERSION: st.SearchStrategy[Any] = st.sampled_from(
+    [None, 1, "one", "1.5", "", "-1", "1e3", " 1", [], {}]
+)
 BAD_LIST = st.sampled_from(["x", 5, {}, {"key": "a"}])
 BAD_TAGS = st.sampled_from(
     [
@@ -247,7 +248,7 @@ def breakages(draw: st.DrawFn) -> tuple[str, Any, str]:
 
 
 def breaker(endpoint: str, how: Any) -> Any:
-    done = []
+    done: list[bool] = []
 
     def mutate(path: str, body: Any) -> Any:
         if path != endpoint or done:

@@ -281,7 +281,10 @@ def test_incremental_sync_picks_up_exactly_the_changes(mlflow_server, tmp_path):
     assert {n: after[n] for n in untouched} == untouched
     after_rows = cache_dump(home / "data" / "cache.sqlite")
     ids_changed = {row[0] for row in before_rows["models"] if row[2] in (a, b, c, d)}
-    keep = lambda rows, col: [r for r in rows if r[col] not in ids_changed]  # noqa: E731
+
+    def keep(rows: list[tuple[Any, ...]], col: int) -> list[tuple[Any, ...]]:
+        return [r for r in rows if r[col] not in ids_changed]
+
     assert keep(after_rows["models"], 0) == keep(before_rows["models"], 0)
     assert keep(after_rows["versions"], 1) == keep(before_rows["versions"], 1)
 
