@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -164,6 +166,7 @@ class _RunGet(_Wire):
 
 
 W = TypeVar("W", bound=_Wire)
+R = TypeVar("R")
 
 
 def _field(loc: Sequence[int | str]) -> str:
@@ -243,19 +246,30 @@ class MlflowSource:
         transport: httpx.BaseTransport | None = None,
         http: HttpBackend | None = None,
         retries: int = 3,
+        concurrency: int = 2,
     ) -> None:
         self.backend = backend
         self.name = backend.name
         self.url = backend.url.rstrip("/")
         self._http = http or HttpBackend(backend, credential, transport=transport, retries=retries)
         self._stats = _Stats()
+        self._lock = threading.Lock()
+        #: requests in flight at once (1: strictly sequential)
+        self._pool = (
+            ThreadPoolExecutor(concurrency, thread_name_prefix=f"mlflow-{self.name}")
+            if concurrency > 1
+            else None
+        )
 
     def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
         self._http.close()
 
     # ---------------------------------------------------------- raw calls
     def _get(self, endpoint: str, params: Mapping[str, Any]) -> Any:
-        self._stats.requests += 1
+        with self._lock:
+            self._stats.requests += 1
         return self._http.get_json(f"{API}/{endpoint}", params=params)
 
     def search_models_page(
@@ -311,18 +325,31 @@ class MlflowSource:
         raise BadResponse(self.name, f"{where}: next_page_token", f"over {MAX_PAGES} pages")
 
     # ---------------------------------------------------------- versions
+    def _versions_matching(self, filter_: str) -> list[_Version]:
+        out: list[_Version] = []
+        for page in self._paged(
+            lambda tok: self.search_versions_page(filter_=filter_, token=tok),
+            "model-versions/search",
+        ):
+            out.extend(page.model_versions)
+        return out
+
     def versions_of(self, names: Sequence[str]) -> dict[str, list[_Version]]:
-        """Every version of each model in ``names`` (name → versions, unordered)."""
+        """Every version of each model in ``names`` (name → versions, unordered).
+
+        The batches go out ``concurrency`` at a time: while one reply is parsed here,
+        the server already works on the next (it idles otherwise; see module doc)."""
         wanted = set(names)
         found: dict[str, dict[str, _Version]] = {n: {} for n in names}
-        for filter_ in name_filters(dict.fromkeys(names)):
-            for page in self._paged(
-                lambda tok, f=filter_: self.search_versions_page(filter_=f, token=tok),
-                "model-versions/search",
-            ):
-                for v in page.model_versions:
-                    if v.name in wanted:
-                        found[v.name][v.version] = v
+        filters = name_filters(dict.fromkeys(names))
+        if self._pool is not None and len(filters) > 1:
+            results: Iterable[list[_Version]] = self._pool.map(self._versions_matching, filters)
+        else:
+            results = map(self._versions_matching, filters)
+        for versions in results:
+            for v in versions:
+                if v.name in wanted:
+                    found[v.name][v.version] = v
         return {n: list(vs.values()) for n, vs in found.items()}
 
     # ---------------------------------------------------------- mapping
@@ -410,17 +437,41 @@ class MlflowSource:
         return max((s for s in stamps if s is not None), default=None)
 
     def _full_pass(self) -> Iterator[CatalogPage]:
-        """Every model, newest first, 1000 a page, each with all its versions."""
+        """Every model, newest first, 1000 a page, each with all its versions. The next
+        page of models is requested before this page's versions are."""
+        order = "last_updated_timestamp DESC"
         cursor: str | None = None
-        for page in self._paged(
-            lambda tok: self.search_models_page(token=tok, order_by="last_updated_timestamp DESC"),
-            "registered-models/search",
-        ):
-            before = self._stats.requests - 1
+        seen: set[str] = set()
+        before = self._stats.requests
+        pending = self._submit(self.search_models_page, token=None, order_by=order)
+        for _ in range(MAX_PAGES):
+            page = pending.result()
+            token = page.next_page_token or None
+            if token is not None:
+                if token in seen:
+                    raise BadResponse(
+                        self.name, "registered-models/search: next_page_token", "repeats (a loop)"
+                    )
+                seen.add(token)
+                pending = self._submit(self.search_models_page, token=token, order_by=order)
             if cursor is None:
                 cursor = _cursor(page.registered_models, self._top_version_stamp())
             entries = self._complete(page.registered_models)
             yield CatalogPage(entries, cursor, self._stats.requests - before)
+            before = self._stats.requests
+            if token is None:
+                return
+        raise BadResponse(self.name, "registered-models/search: next_page_token", "no end")
+
+    def _submit(self, fn: Callable[..., R], /, **kwargs: Any) -> Future[R]:
+        if self._pool is not None:
+            return self._pool.submit(fn, **kwargs)
+        done: Future[R] = Future()
+        try:
+            done.set_result(fn(**kwargs))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
 
     def _changed_since(self, since: int) -> Iterator[CatalogPage]:
         """Models whose model or version timestamp is at or after ``since`` (ms).

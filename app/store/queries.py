@@ -190,15 +190,48 @@ def upsert_models(
             index_elements=["model_id", "version"], set_=vset, where=_changed(versions_t, vstmt)
         )
         versions_written = con.execute(vstmt, version_rows).rowcount
-    for name, vs in versions.items():
-        if name not in ids:
-            continue
-        keep = [v.version for v in vs]
-        cond = versions_t.c.model_id == ids[name]
-        if keep:
-            cond = and_(cond, versions_t.c.version.not_in(keep))
-        versions_removed += con.execute(delete(versions_t).where(cond)).rowcount
+    synced = [{"m": ids[name]} for name in versions if name in ids]
+    if synced:
+        versions_removed = _remove_versions_except(
+            con,
+            synced,
+            [
+                {"m": ids[name], "v": v.version}
+                for name, vs in versions.items()
+                if name in ids
+                for v in vs
+            ],
+        )
     return UpsertResult(models_written, versions_written, versions_removed)
+
+
+def _remove_versions_except(
+    con: Connection, models: list[dict[str, int]], keep: list[dict[str, Any]]
+) -> int:
+    """Delete the versions of ``models`` not in ``keep``, in one statement: a DELETE
+    per model compiled 10,000 statements for a page of 10,000 models (the
+    bottleneck of a sync, bench/sync_mlflow.py)."""
+    con.execute(text("CREATE TEMP TABLE IF NOT EXISTS _sync_models (m INTEGER PRIMARY KEY)"))
+    con.execute(
+        text(
+            "CREATE TEMP TABLE IF NOT EXISTS _keep_versions (m INTEGER, v TEXT, PRIMARY KEY (m, v))"
+        )
+    )
+    con.execute(text("DELETE FROM _sync_models"))
+    con.execute(text("DELETE FROM _keep_versions"))
+    con.execute(text("INSERT OR IGNORE INTO _sync_models (m) VALUES (:m)"), models)
+    if keep:
+        con.execute(text("INSERT OR IGNORE INTO _keep_versions (m, v) VALUES (:m, :v)"), keep)
+    removed = con.execute(
+        text(
+            "DELETE FROM versions WHERE model_id IN (SELECT m FROM _sync_models) "
+            "AND NOT EXISTS (SELECT 1 FROM _keep_versions k "
+            "WHERE k.m = versions.model_id AND k.v = versions.version)"
+        )
+    ).rowcount
+    con.execute(text("DELETE FROM _sync_models"))
+    con.execute(text("DELETE FROM _keep_versions"))
+    return int(removed)
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
