@@ -174,14 +174,16 @@ def main() -> None:
         for _ in range(3):
             body, wall, inc_rss = modeldeck(home, "sync")
             (inc,) = body["results"]
-            assert inc["ok"] and inc["mode"] == "incremental", inc
+            assert inc["ok"], inc
+            assert inc["mode"] == "incremental", inc
             assert inc["models_added"] + inc["models_updated"] + inc["models_removed"] == 0, inc
             incs.append((inc["duration_s"], wall, inc["requests"]))
         quicks = []
         for _ in range(3):
             body, wall, _rss = modeldeck(home, "sync", "--quick")
             (quick,) = body["results"]
-            assert quick["ok"] and quick["mode"] == "quick", quick
+            assert quick["ok"], quick
+            assert quick["mode"] == "quick", quick
             quicks.append((quick["duration_s"], wall, quick["requests"]))
         inc_s, inc_wall, inc_req = min(incs)
         quick_s, quick_wall, quick_req = min(quicks)
