@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("MODELDECK_THEME", "light")
+if os.environ.get("QT_QPA_PLATFORM", "offscreen") == "offscreen":
+    # Offscreen Qt with a 1920x1200 virtual screen at 96 dpi (the default is 800x800),
+    # so 1440x900 windows and restored geometry are not clamped.
+    _screen = os.path.join(tempfile.gettempdir(), "modeldeck-test-screen.json")
+    with open(_screen, "w", encoding="utf-8") as fh:
+        json.dump(
+            {
+                "windowFrameMargins": False,
+                "screens": [
+                    {
+                        "name": "modeldeck-test",
+                        "x": 0,
+                        "y": 0,
+                        "width": 1920,
+                        "height": 1200,
+                        "logicalDpiX": 96,
+                        "logicalDpiY": 96,
+                        "dpr": 1,
+                    }
+                ],
+            },
+            fh,
+        )
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_screen}"
 
 from app.services.context import AppContext
 from app.services.demo import generate
@@ -63,3 +89,17 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("MODELDECK_ARTIFACTS", "artifacts"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@pytest.fixture(scope="session")
+def qapp_cls():  # pytest-qt: our QApplication (theme applied), for every test that uses Qt
+    from PySide6.QtWidgets import QApplication
+
+    class ModeldeckApp(QApplication):
+        def __init__(self, argv: list[str]) -> None:
+            super().__init__(argv)
+            from app.ui import theme
+
+            theme.apply(self)
+
+    return ModeldeckApp

@@ -17,6 +17,8 @@ from app.store.db import Cache
 @dataclass
 class AppContext:
     workspace: Workspace
+    #: the settings file (backends live in ``backends``; app-wide tables like [sync] here)
+    settings: SettingsFile
     cache: Cache
     catalog: CatalogService
     #: configured backends and their secrets (settings file + OS keyring, read lazily)
@@ -32,9 +34,11 @@ class AppContext:
     def build(cls, workspace: Workspace, *, demo: bool = False) -> AppContext:
         workspace.ensure()
         cache = Cache.open(workspace.cache_path)
-        backends = BackendService(SettingsFile(workspace.settings_path), KeyringSecrets())
+        settings = SettingsFile(workspace.settings_path)
+        backends = BackendService(settings, KeyringSecrets())
         return cls(
             workspace=workspace,
+            settings=settings,
             cache=cache,
             catalog=CatalogService(cache),
             backends=backends,

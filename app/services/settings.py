@@ -20,6 +20,10 @@ Layout (schema 2)::
     [backends.prod-ray.options]     # kind-specific (see app.domain.backends.KIND_OPTIONS)
     metrics_backend = "prod-prom"
 
+    [sync]                          # optional; the GUI's background syncs
+    on_start = true                 # sync the registries when the app opens
+    interval_minutes = 15           # then every N minutes; 0 turns it off
+
 Migrations: ``MIGRATIONS[n]`` turns a schema-``n`` document into schema ``n+1``
 in place (on the tomlkit document, so comments survive). A file from a newer
 Modeldeck is read-only: reported, never overwritten.
@@ -179,6 +183,14 @@ def migrate(doc: tomlkit.TOMLDocument) -> int:
 
 
 # ------------------------------------------------------------------ the file
+class SyncSettings(BaseModel):
+    """The ``[sync]`` table: when the GUI syncs registries in the background."""
+
+    model_config = ConfigDict(extra="forbid")
+    on_start: bool = True
+    interval_minutes: int = Field(default=15, ge=0, le=24 * 60)
+
+
 @dataclass(frozen=True, slots=True)
 class LoadedSettings:
     backends: tuple[Backend, ...]
@@ -243,6 +255,15 @@ class SettingsFile:
         for p in problems:
             log.warning("settings: %s skipped: %s", p.where, p.message)
         return LoadedSettings(tuple(backends), tuple(problems), found)
+
+    def sync_settings(self) -> SyncSettings:
+        """The ``[sync]`` table, or the defaults when it is missing or broken (logged)."""
+        try:
+            doc, _ = self._read()
+            return SyncSettings.model_validate(_plain(doc.get("sync", {})))
+        except (ConfigError, ValidationError, TypeError) as exc:
+            log.warning("settings: [sync] ignored, defaults used: %s", exc)
+            return SyncSettings()
 
     def put_backend(self, backend: Backend, *, replace: bool = False) -> None:
         doc, _ = self._read()
