@@ -1,51 +1,67 @@
-"""The services one running Modeldeck uses, built once by ``app.__main__`` and handed in."""
+"""The services one running Modeldeck uses, built once by ``app.__main__`` and handed in.
+
+Only the cache and the catalog are built up front; every other service (and the
+libraries behind it: httpx, keyring, pydantic, tomlkit) is built on first use,
+so ``modeldeck models list`` and the GUI's first paint do not pay for them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from app.adapters.secrets import KeyringSecrets
-from app.services.backends import BackendService
 from app.services.catalog import CatalogService
-from app.services.doctor import DoctorService
-from app.services.settings import SettingsFile
-from app.services.sync import SyncService
 from app.services.workspace import Workspace
 from app.store.db import Cache
 
+if TYPE_CHECKING:
+    from app.services.backends import BackendService
+    from app.services.doctor import DoctorService
+    from app.services.settings import SettingsFile
+    from app.services.sync import SyncService
 
-@dataclass
+
 class AppContext:
-    workspace: Workspace
-    #: the settings file (backends live in ``backends``; app-wide tables like [sync] here)
-    settings: SettingsFile
-    cache: Cache
-    catalog: CatalogService
-    #: configured backends and their secrets (settings file + OS keyring, read lazily)
-    backends: BackendService
-    #: connection doctor; keeps the last verdict per backend (no network at start-up)
-    doctor: DoctorService
-    #: registries → cache (full/incremental/quick passes) and run data on demand
-    sync: SyncService
-    #: True when this is the generated demo workspace
-    demo: bool = False
+    def __init__(self, workspace: Workspace, cache: Cache, *, demo: bool = False) -> None:
+        self.workspace = workspace
+        self.cache = cache
+        self.catalog = CatalogService(cache)
+        #: True when this is the generated demo workspace
+        self.demo = demo
 
     @classmethod
     def build(cls, workspace: Workspace, *, demo: bool = False) -> AppContext:
         workspace.ensure()
-        cache = Cache.open(workspace.cache_path)
-        settings = SettingsFile(workspace.settings_path)
-        backends = BackendService(settings, KeyringSecrets())
-        return cls(
-            workspace=workspace,
-            settings=settings,
-            cache=cache,
-            catalog=CatalogService(cache),
-            backends=backends,
-            doctor=DoctorService(backends, workspace.data_dir / "backend-status.json"),
-            sync=SyncService(cache, backends),
-            demo=demo,
-        )
+        return cls(workspace, Cache.open(workspace.cache_path), demo=demo)
+
+    @cached_property
+    def settings(self) -> SettingsFile:
+        """The settings file (backends live in ``backends``; app-wide tables like [sync] here)."""
+        from app.services.settings import SettingsFile
+
+        return SettingsFile(self.workspace.settings_path)
+
+    @cached_property
+    def backends(self) -> BackendService:
+        """Configured backends and their secrets (settings file + OS keyring, read lazily)."""
+        from app.adapters.secrets import KeyringSecrets
+        from app.services.backends import BackendService
+
+        return BackendService(self.settings, KeyringSecrets())
+
+    @cached_property
+    def doctor(self) -> DoctorService:
+        """Connection doctor; keeps the last verdict per backend (no network at start-up)."""
+        from app.services.doctor import DoctorService
+
+        return DoctorService(self.backends, self.workspace.data_dir / "backend-status.json")
+
+    @cached_property
+    def sync(self) -> SyncService:
+        """Registries → cache (full/incremental/quick passes) and run data on demand."""
+        from app.services.sync import SyncService
+
+        return SyncService(self.cache, self.backends)
 
     def close(self) -> None:
         self.cache.close()
