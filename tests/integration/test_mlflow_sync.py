@@ -468,3 +468,66 @@ def test_run_data_is_fetched_on_demand_and_readable_offline(
     proc = modeldeck(home, "runs", "show", "0" * 32, "--source", "cat")
     assert proc.returncode == 1
     assert "connection refused" in proc.stderr
+
+
+def test_cancel_stops_between_pages_and_progress_is_reported(mlflow_catalog, tmp_path):
+    """The GUI's use of the service, in process: a progress callback per page, and a
+    cancel event set from the callback after the first page."""
+    import threading
+
+    from app.adapters.mlflow import MlflowSource
+    from app.domain.catalog import SyncProgress
+    from app.domain.models import Backend, BackendKind
+    from app.services.sync import SyncService
+    from app.store.db import Cache
+
+    backend = Backend("cat", BackendKind.MLFLOW, mlflow_catalog.url)
+
+    class Backends:
+        def get(self, name: str) -> Backend:
+            return backend
+
+        def list(self) -> list[Backend]:
+            return [backend]
+
+    cache = Cache.open(tmp_path / "cache.sqlite")
+    cancel = threading.Event()
+    seen: list[SyncProgress] = []
+
+    def progress(p: SyncProgress) -> None:
+        seen.append(p)
+        if p.phase == "models" and p.pages == 1:
+            cancel.set()
+
+    service = SyncService(cache, Backends(), source_factory=lambda b, _: MlflowSource(b))  # type: ignore[arg-type]
+    try:
+        (result,) = service.sync(progress=progress, cancel=cancel)
+        assert result.cancelled
+        assert not result.ok
+        assert result.error is None
+        assert result.pages == 1
+        assert result.models_added == 1000
+        assert [p.phase for p in seen] == ["start", "models"]
+        assert seen[-1].models == 1000
+        assert seen[-1].versions == result.versions_added
+        with cache.read() as con:
+            from app.store import queries
+
+            assert queries.count_models(con) == 1000
+            state = queries.get_source(con, "cat")
+            assert state is None or state.cursor is None  # no cursor: the next pass is full
+
+        seen.clear()
+        (done,) = service.sync()
+        assert done.ok
+        assert done.mode == "full"
+        assert done.models_added == done.models_seen - 1000
+        assert done.models_updated == 0
+        (again,) = service.sync(progress=seen.append)
+        assert again.mode == "incremental"
+        assert again.models_added + again.models_updated + again.models_removed == 0
+        assert seen[0].phase == "start"
+        assert seen[-1].phase == "done"
+        assert "sweep" in {p.phase for p in seen}
+    finally:
+        cache.close()
