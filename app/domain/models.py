@@ -209,6 +209,16 @@ class CacheInfo:
 
 
 # ------------------------------------------------------------- queries
+def fts_match_expression(text_query: str) -> str:
+    """Free text → an FTS5 MATCH expression: every word must match as a prefix.
+
+    Words are quoted, so FTS5 operators typed by a user (``AND``, ``-``,
+    ``:``) are searched for, not interpreted.
+    """
+    words = [w for w in text_query.split() if w.strip('"')]
+    return " ".join('"{}"*'.format(w.strip('"').replace('"', '""')) for w in words)
+
+
 _TOKEN = re.compile(r'(\w+):("([^"]*)"|\S+)|"([^"]*)"|(\S+)')
 _FIELDS = ("tag", "alias", "owner", "flavor", "source", "stage", "deployed")
 

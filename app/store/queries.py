@@ -34,6 +34,7 @@ from app.domain.models import (
     RegisteredModel,
     SourceState,
     VersionStatus,
+    fts_match_expression,
     ms_from_utc,
     utc_from_ms,
 )
@@ -345,16 +346,6 @@ def _deployment_values(d: Deployment) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ reads
-def fts_match_expression(text_query: str) -> str:
-    """Free text → an FTS5 MATCH expression: every word must match as a prefix.
-
-    Words are quoted, so FTS5 operators typed by a user (``AND``, ``-``,
-    ``:``) are searched for, not interpreted.
-    """
-    words = [w for w in text_query.split() if w.strip('"')]
-    return " ".join('"{}"*'.format(w.strip('"').replace('"', '""')) for w in words)
-
-
 def _filtered(query: CatalogQuery, *, substring: bool = False) -> Select[Any]:
     q = select(models_t)
     if query.text:

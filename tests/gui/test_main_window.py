@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from app.domain.models import CatalogQuery
+from app.services.browse import BrowseRequest, BrowseService
 from app.services.context import AppContext
 from app.services.workspace import Workspace
 from app.ui.catalog import CatalogTableModel
@@ -23,7 +23,8 @@ def window(qtbot, demo_context: AppContext) -> MainWindow:
     qtbot.addWidget(w)
     w.resize(1440, 900)
     w.show()
-    qtbot.waitUntil(lambda: w.catalog_page.model.rowCount() > 0, timeout=10_000)
+    # the first screen paints at once; every model is in memory once the page is loaded
+    qtbot.waitUntil(w.catalog_page.is_loaded, timeout=10_000)
     w.activateWindow()  # shortcuts reach only the active window
     qtbot.waitUntil(w.isActiveWindow, timeout=2000)
     yield w
@@ -117,7 +118,13 @@ def test_geometry_and_page_are_remembered(qtbot, demo_context: AppContext) -> No
     second.shutdown()
 
 
-def test_empty_cache_offers_demo_and_registry(qtbot, workspace: Workspace) -> None:
+def test_empty_cache_offers_demo_and_registry(qtbot, workspace: Workspace, monkeypatch) -> None:
+    from app.ui.pages import backends as backends_page
+
+    asked: list[object] = []
+    monkeypatch.setattr(
+        backends_page.BackendDialog, "ask", classmethod(lambda cls, *a, **k: asked.append(k))
+    )
     ctx = AppContext.build(workspace)
     w = MainWindow(ctx)
     qtbot.addWidget(w)
@@ -130,6 +137,7 @@ def test_empty_cache_offers_demo_and_registry(qtbot, workspace: Workspace) -> No
         page.empty.buttons[0].click()
     page.empty.buttons[1].click()
     assert w.current_page == "backends"
+    assert len(asked) == 1  # the add-backend dialog opened
     w.shutdown()
     ctx.close()
 
@@ -147,9 +155,12 @@ def test_set_aside_cache_is_announced_in_a_banner(qtbot, workspace: Workspace) -
 
 
 def test_table_models_pass_the_model_tester(qtmodeltester, demo_context: AppContext) -> None:
+    browse = BrowseService(demo_context.cache.path)
+    index = browse.load()
     catalog = CatalogTableModel()
-    catalog.set_models(demo_context.catalog.search(CatalogQuery(), limit=200))
+    catalog.set_view(index, browse.search(index, BrowseRequest()).rows[:200])
     qtmodeltester.check(catalog, force_py=True)
+    browse.close()
     deployments = DeploymentsModel()
     deployments.set_deployments(demo_context.catalog.deployments())
     qtmodeltester.check(deployments, force_py=True)
@@ -172,6 +183,7 @@ def test_screenshot_of_the_main_window(
         w.show()
         w.show_page("catalog")
         qtbot.waitUntil(lambda: w.catalog_page.model.rowCount() == 2000, timeout=10_000)
+        qtbot.waitUntil(w.catalog_page.is_loaded, timeout=10_000)
         qtbot.waitUntil(lambda: "synced" in w.freshness.text(), timeout=5000)
         shot = w.grab()
         path = artifacts_dir / f"main-window-{scheme}.png"

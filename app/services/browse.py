@@ -1,0 +1,592 @@
+"""The catalog browser's engine: every cached model in memory, searched per keystroke.
+
+Design (PERFORMANCE.md, measured at 100,000 models):
+
+* The display columns of all models are read once (``load``, on a worker
+  thread) into plain lists for painting and numpy arrays for filtering and
+  sorting. Before that, ``first_screen`` reads one screenful through the plain
+  ``sqlite3`` driver so the window can paint before numpy is imported.
+* A keystroke is one FTS5 lookup (row ids) mapped into those columns, combined
+  with facet masks; a sort is a cached permutation per column; the view is
+  ``perm[mask[perm]]``. No SQL ``ORDER BY``, no proxy model.
+* Facet counts are disjunctive (Algolia/Linear style): values of one facet
+  combine with OR, facets with AND, and each facet's counts ignore its own
+  selection so the other values stay reachable.
+
+Synchronous and Qt-free like every service; the UI decides what runs where.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from app.domain.models import CatalogQuery
+from app.store import browse as store
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    BoolArray = npt.NDArray[np.bool_]
+    IntArray = npt.NDArray[np.int64]
+
+#: facet id → title, in sidebar order
+FACETS: dict[str, str] = {
+    "owner": "Owner",
+    "flavor": "Flavor",
+    "tag": "Tag",
+    "alias": "Alias",
+    "stage": "Stage",
+    "source": "Registry",
+    "deployed": "Deployed",
+}
+SINGLE_VALUED = ("owner", "flavor", "source", "deployed")
+MULTI_VALUED = ("tag", "alias", "stage")
+#: columns the browser can sort by
+SORT_KEYS = (
+    "name",
+    "latest",
+    "aliases",
+    "owner",
+    "flavor",
+    "tags",
+    "updated",
+    "source",
+    "deployed",
+)
+#: tags shown in the table's Tags column are all but these (they have columns of their own)
+HIDDEN_TAGS = frozenset({"framework", "task"})
+NONE_LABEL = "(none)"
+
+
+def _alias_order(item: tuple[str, str]) -> tuple[bool, str]:
+    return (item[0] != "champion", item[0])
+
+
+@dataclass
+class CatalogIndex:
+    """The display columns of the cached models, row ``i`` across every list.
+
+    ``complete`` is False for the first screen (a few rows, lists only); a
+    complete index also has the numpy arrays that filtering and sorting use.
+    """
+
+    ids: list[int]
+    source: list[str]
+    name: list[str]
+    latest: list[str | None]
+    owner: list[str | None]
+    flavor: list[str | None]
+    updated_ms: list[int | None]
+    version_count: list[int]
+    tags_json: list[str]
+    tags_text: list[str]
+    aliases: list[tuple[tuple[str, str], ...]]
+    deployed_on: list[str]
+    total: int
+    complete: bool = False
+    #: facet → value labels by code (code order = sorted value order)
+    values: dict[str, list[str]] = field(default_factory=dict)
+    #: single-valued facet → code per row (-1: none)
+    codes: dict[str, Any] = field(default_factory=dict)
+    #: multi-valued facet → (rows, codes) pairs
+    pairs: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    #: global count per facet value (for the sidebar's order)
+    global_counts: dict[str, list[int]] = field(default_factory=dict)
+    row_of_id: Any = None
+    name_rank: Any = None
+    _orders: dict[tuple[str, bool], Any] = field(default_factory=dict, repr=False)
+    _rank_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _names_blob: tuple[str, list[int]] | None = field(default=None, repr=False)
+    _tag_pairs: tuple[list[int], list[str]] = field(default=([], []), repr=False)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def row(self, source: str, name: str) -> int | None:
+        for i in range(len(self.ids)):
+            if self.name[i] == name and self.source[i] == source:
+                return i
+        return None
+
+
+@dataclass(frozen=True)
+class BrowseRequest:
+    text: str = ""
+    #: facet → selected values (labels as in ``CatalogIndex.values``)
+    selections: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    sort: str = "updated"
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class BrowseResult:
+    rows: list[int]
+    query: CatalogQuery
+    #: lower-cased words to highlight in names
+    terms: tuple[str, ...] = ()
+    #: True when free text found nothing as a prefix and a substring search ran instead
+    substring: bool = False
+    #: facet → count per value code, with disjunctive semantics
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    #: free text found no prefix match and the substring fallback has not run yet
+    pending: bool = False
+
+
+class BrowseService:
+    """Loads and searches the catalog browser's in-memory index of the cache file."""
+
+    FIRST_SCREEN_ROWS = 80
+
+    def __init__(self, cache_path: Path) -> None:
+        self._path = cache_path
+        self._local = threading.local()
+        self._fts_memo: dict[str, tuple[str, bool]] = {}
+        self._memo_lock = threading.Lock()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    def _con(self) -> sqlite3.Connection | None:
+        """This thread's read-only connection (None while the cache file is absent)."""
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            if not self._path.exists():
+                return None
+            try:
+                con = store.connect(self._path)
+            except sqlite3.OperationalError:
+                return None
+            self._local.con = con
+        return con
+
+    def invalidate(self) -> None:
+        """Forget memoized lookups (after a sync changed the cache)."""
+        with self._memo_lock:
+            self._fts_memo.clear()
+
+    # ---------------------------------------------------------------- loading
+    def first_screen(self, sort: str = "updated", descending: bool = True) -> CatalogIndex:
+        """One screenful in the requested order, cheap enough to run before first paint."""
+        con = self._con()
+        if con is None or not store.has_models_table(con):
+            return _build_lists([], [], total=0)
+        rows = store.read_models(
+            con, order=sort, descending=descending, limit=self.FIRST_SCREEN_ROWS
+        )
+        total = store.count_models(con)
+        return _build_lists(rows, store.read_deployments(con), total=total)
+
+    def load(self) -> CatalogIndex:
+        """Every cached model, with facet codes and sort ranks (≈1 s at 100k; a worker's job)."""
+        con = self._con()
+        if con is None or not store.has_models_table(con):
+            index = _build_lists([], [], total=0)
+            _add_arrays(index, [])
+            return index
+        self.invalidate()
+        rows = store.read_models(con)
+        index = _build_lists(rows, store.read_deployments(con), total=len(rows))
+        _add_arrays(index, store.read_stages(con))
+        return index
+
+    # ---------------------------------------------------------------- search
+    def search(
+        self, index: CatalogIndex, request: BrowseRequest, *, fallback: bool = True
+    ) -> BrowseResult:
+        """The rows of ``index`` matching ``request``, in its sort order, and facet counts.
+
+        Runs inline on the UI thread: at 100,000 models a keystroke costs a few
+        ms here (bench/catalog_ui.py measures it end to end). The substring fallback
+        scans every description (≈70 ms): with ``fallback=False`` it is skipped and
+        the result says ``pending`` so the caller can run it on a worker."""
+        import numpy as np
+
+        query = CatalogQuery.parse(request.text)
+        if not index.complete:
+            rows = list(range(len(index)))
+            return BrowseResult(rows if query.is_empty else [], query)
+        n = len(index)
+        base: BoolArray | None = None
+        substring = False
+        terms: tuple[str, ...] = ()
+        if query.text:
+            found = self._text_ids(query.text, fallback)
+            if found is None:
+                return BrowseResult([], query, pending=True)
+            ids, substring = found
+            mask = np.zeros(n, dtype=bool)
+            if ids:
+                id_arr = np.fromstring(ids, dtype=np.int64, sep=",")
+                id_arr = id_arr[id_arr < len(index.row_of_id)]
+                found = index.row_of_id[id_arr]
+                mask[found[found >= 0]] = True
+            base = mask
+            if substring:
+                terms = (query.text.strip('"').lower(),)
+            else:
+                terms = tuple(w.strip('"').lower() for w in query.text.split() if w.strip('"'))
+        for extra in _query_masks(index, query):
+            base = extra if base is None else base & extra
+        facet_masks = {
+            facet: _facet_mask(index, facet, values)
+            for facet, values in request.selections.items()
+            if values and facet in FACETS
+        }
+        final = base
+        for m in facet_masks.values():
+            final = m if final is None else final & m
+        counts: dict[str, list[int]] = {}
+        for facet in FACETS:
+            scope = base
+            for other, m in facet_masks.items():
+                if other != facet:
+                    scope = m if scope is None else scope & m
+            counts[facet] = _count(index, facet, scope)
+        perm = self.order(index, request.sort, request.descending)
+        view = perm if final is None else perm[final[perm]]
+        return BrowseResult(view.tolist(), query, terms, substring, counts)
+
+    def _text_ids(self, text: str, fallback: bool = True) -> tuple[str, bool] | None:
+        """FTS prefix match, else the substring fallback; memoized per text, since a
+        facet click or a sort re-runs the same words."""
+        key = text.strip()
+        with self._memo_lock:
+            hit = self._fts_memo.get(key)
+        if hit is not None:
+            return hit
+        con = self._con()
+        if con is None:
+            return "", False
+        ids = store.fts_ids(con, text)
+        if not ids and not fallback:
+            return None
+        found = (ids, False) if ids else (store.substring_ids(con, text), True)
+        with self._memo_lock:
+            if len(self._fts_memo) > 256:
+                self._fts_memo.clear()
+            self._fts_memo[key] = found
+        return found
+
+    def warm_orders(self, index: CatalogIndex) -> None:
+        """Compute every sort permutation ahead of the first click (worker thread)."""
+        for key in SORT_KEYS:
+            for descending in (False, True):
+                self.order(index, key, descending)
+
+    def order(self, index: CatalogIndex, key: str, descending: bool) -> IntArray:
+        """The permutation of every row sorted by ``key`` (ties by name, then registry),
+        cached per (key, direction): the second sort by a column is a lookup."""
+        import numpy as np
+
+        if key not in SORT_KEYS:
+            key = "updated"
+        cached = index._orders.get((key, descending))
+        if cached is not None:
+            return cast("IntArray", cached)
+        if key == "name":
+            primary = _rank(index, "name_only", index.name)
+            tie = index.codes["source"]
+        else:
+            primary = _primary(index, key)
+            tie = index.name_rank
+        perm = np.lexsort((tie, -primary if descending else primary)).astype(np.int64)
+        index._orders[(key, descending)] = perm
+        return perm
+
+    # ------------------------------------------------------------------ misc
+    def description(self, index: CatalogIndex, row: int) -> str:
+        con = self._con()
+        return store.description_of(con, index.ids[row]) if con is not None else ""
+
+    def find_names(self, index: CatalogIndex, text: str, limit: int = 20) -> list[int]:
+        """Rows whose name contains ``text`` (case-insensitive), prefix matches first —
+        for the command palette's "Go to model"."""
+        needle = text.strip().lower()
+        if not needle or not index.complete:
+            return []
+        if index._names_blob is None:
+            starts: list[int] = []
+            pos = 0
+            for name in index.name:
+                starts.append(pos)
+                pos += len(name) + 1
+            index._names_blob = ("\n".join(index.name).lower(), starts)
+        blob, starts = index._names_blob
+        hits: list[int] = []
+        at = blob.find(needle)
+        while at != -1 and len(hits) < limit * 20:
+            row = bisect_right(starts, at) - 1
+            if not hits or hits[-1] != row:
+                hits.append(row)
+            at = blob.find(needle, starts[row + 1] if row + 1 < len(starts) else len(blob))
+        hits.sort(key=lambda r: (not index.name[r].lower().startswith(needle), len(index.name[r])))
+        return hits[:limit]
+
+    def cached_runs(self, source: str, run_ids: Sequence[str]) -> dict[str, store.CachedRun]:
+        """Run params/metrics already in the cache; never asks a registry."""
+        con = self._con()
+        return store.read_runs(con, source, run_ids) if con is not None else {}
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+
+# ------------------------------------------------------------------ building
+def _build_lists(
+    rows: Sequence[store.ModelTuple],
+    deployments: Sequence[tuple[str | None, str, str, str, str]],
+    *,
+    total: int,
+) -> CatalogIndex:
+    where: dict[str, list[tuple[str | None, str]]] = {}
+    for model_source, model_name, target, _app, _status in deployments:
+        where.setdefault(model_name, []).append((model_source, target))
+    loads = json.loads
+    n = len(rows)
+    ids: list[int] = [0] * n
+    source: list[str] = [""] * n
+    name: list[str] = [""] * n
+    latest: list[str | None] = [None] * n
+    owner: list[str | None] = [None] * n
+    flavor: list[str | None] = [None] * n
+    updated: list[int | None] = [None] * n
+    count: list[int] = [0] * n
+    tags_json: list[str] = [""] * n
+    tags_text: list[str] = [""] * n
+    aliases: list[tuple[tuple[str, str], ...]] = [()] * n
+    deployed: list[str] = [""] * n
+    alias_memo: dict[str, tuple[tuple[str, str], ...]] = {}
+    tag_rows: list[int] = []
+    tag_vals: list[str] = []
+    for i, r in enumerate(rows):
+        ids[i], source[i], name[i], latest[i], owner[i], flavor[i] = (
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+        )
+        updated[i], count[i], tags_json[i] = r[6], r[7], r[8]
+        pairs = [f"{k}={v}" for k, v in sorted(loads(r[8]).items())]
+        tag_vals += pairs
+        tag_rows += [i] * len(pairs)
+        tags_text[i] = ", ".join(p for p in pairs if p.partition("=")[0] not in HIDDEN_TAGS)
+        a = alias_memo.get(r[9])
+        if a is None:
+            a = tuple(sorted(loads(r[9]).items(), key=_alias_order))
+            alias_memo[r[9]] = a
+        aliases[i] = a
+        places = where.get(r[2])
+        if places:
+            deployed[i] = ", ".join(sorted({t for s, t in places if s is None or s == r[1]}))
+    return CatalogIndex(
+        ids=ids,
+        source=source,
+        name=name,
+        latest=latest,
+        owner=owner,
+        flavor=flavor,
+        updated_ms=updated,
+        version_count=count,
+        tags_json=tags_json,
+        tags_text=tags_text,
+        aliases=aliases,
+        deployed_on=deployed,
+        total=total,
+        _tag_pairs=(tag_rows, tag_vals),
+    )
+
+
+def _codes(values: Sequence[str | None]) -> tuple[list[str], list[int]]:
+    labels = sorted({v for v in values if v is not None})
+    lookup = {v: i for i, v in enumerate(labels)}
+    return labels, [lookup[v] if v is not None else -1 for v in values]
+
+
+def _add_arrays(index: CatalogIndex, stages: Sequence[tuple[int, str]]) -> None:
+    import numpy as np
+
+    n = len(index)
+    ids = np.asarray(index.ids, dtype=np.int64)
+    row_of_id = np.full(int(ids.max()) + 1 if n else 1, -1, dtype=np.int64)
+    row_of_id[ids] = np.arange(n, dtype=np.int64)
+    index.row_of_id = row_of_id
+    for facet, column in (
+        ("owner", index.owner),
+        ("flavor", index.flavor),
+        ("source", index.source),
+    ):
+        labels, codes = _codes(column)
+        index.values[facet] = labels
+        index.codes[facet] = np.asarray(codes, dtype=np.int64)
+    index.values["deployed"] = ["no", "yes"]
+    index.codes["deployed"] = np.asarray([1 if d else 0 for d in index.deployed_on], dtype=np.int64)
+
+    # multi-valued facets: (row, code) pairs
+    tag_rows, tag_vals = index._tag_pairs
+    index._tag_pairs = ([], [])
+    alias_rows = [i for i, a in enumerate(index.aliases) for _ in a]
+    alias_vals = [alias for a in index.aliases for alias, _v in a]
+    stage_rows: list[int] = []
+    stage_vals: list[str] = []
+    for model_id, stage in stages:
+        if model_id < len(row_of_id) and row_of_id[model_id] >= 0:
+            stage_rows.append(int(row_of_id[model_id]))
+            stage_vals.append(stage)
+    for facet, rows, vals in (
+        ("tag", tag_rows, tag_vals),
+        ("alias", alias_rows, alias_vals),
+        ("stage", stage_rows, stage_vals),
+    ):
+        labels, codes = _codes(vals)
+        index.values[facet] = labels
+        index.pairs[facet] = (
+            np.asarray(rows, dtype=np.int64),
+            np.asarray(codes, dtype=np.int64),
+        )
+    for facet in FACETS:
+        index.global_counts[facet] = _count(index, facet, None)
+    # ties break by (name, registry), as the cache's ORDER BY does
+    index.name_rank = _rank(
+        index, "name_source", [f"{a}\0{b}" for a, b in zip(index.name, index.source, strict=True)]
+    )
+    index.complete = True
+
+
+def _rank(index: CatalogIndex, key: str, values: Sequence[Any]) -> IntArray:
+    """Dense rank of ``values`` (None first, as SQLite sorts NULL)."""
+    import numpy as np
+
+    cached = index._rank_cache.get(key)
+    if cached is not None:
+        return cast("IntArray", cached)
+    distinct = sorted({v for v in values if v is not None})
+    lookup = {v: i for i, v in enumerate(distinct)}
+    ranked = np.fromiter(
+        (lookup[v] if v is not None else -1 for v in values), dtype=np.int64, count=len(values)
+    )
+    index._rank_cache[key] = ranked
+    return ranked
+
+
+def _primary(index: CatalogIndex, key: str) -> IntArray:
+    import numpy as np
+
+    if key in ("owner", "flavor", "source"):
+        return cast("IntArray", index.codes[key])
+    if key == "updated":
+        return np.fromiter(
+            (v if v is not None else -(2**62) for v in index.updated_ms),
+            dtype=np.int64,
+            count=len(index),
+        )
+    if key == "latest":
+        return np.fromiter(
+            (_version_number(v) for v in index.latest), dtype=np.int64, count=len(index)
+        )
+    if key == "aliases":
+        return _rank(index, key, [" ".join(a for a, _v in al) for al in index.aliases])
+    if key == "tags":
+        return _rank(index, key, index.tags_text)
+    return _rank(index, key, index.deployed_on)  # deployed
+
+
+def _version_number(v: str | None) -> int:
+    if v is None:
+        return -1
+    try:
+        return int(v)
+    except ValueError:
+        return -1
+
+
+# ------------------------------------------------------------------ filtering
+def _value_codes(index: CatalogIndex, facet: str, wanted: Callable[[str], bool]) -> list[int]:
+    return [i for i, label in enumerate(index.values.get(facet, ())) if wanted(label)]
+
+
+def _rows_with(index: CatalogIndex, facet: str, codes: Sequence[int]) -> BoolArray:
+    import numpy as np
+
+    n = len(index)
+    if facet in SINGLE_VALUED:
+        return np.isin(index.codes[facet], codes)
+    mask = np.zeros(n, dtype=bool)
+    rows, pair_codes = index.pairs[facet]
+    if codes and len(rows):
+        mask[rows[np.isin(pair_codes, codes)]] = True
+    return mask
+
+
+def _facet_mask(index: CatalogIndex, facet: str, values: frozenset[str]) -> BoolArray:
+    return _rows_with(index, facet, _value_codes(index, facet, values.__contains__))
+
+
+def _field_matcher(wanted: str) -> Callable[[str], bool]:
+    """``owner:ana`` matches ``ana`` and ``ana.silva``: a value or its beginning,
+    case-insensitive (the facets show the full values)."""
+    w = wanted.lower()
+    return lambda label: label.lower().startswith(w)
+
+
+def _query_masks(index: CatalogIndex, query: CatalogQuery) -> list[BoolArray]:
+    import numpy as np
+
+    masks: list[BoolArray] = []
+    for key, value in query.tags:
+        if value is None:
+            codes = [
+                c
+                for c in range(len(index.values.get("tag", ())))
+                if index.values["tag"][c].startswith(f"{key}=")
+            ]
+        else:
+            target = f"{key}={value}"
+            codes = _value_codes(index, "tag", target.__eq__)
+        masks.append(_rows_with(index, "tag", codes))
+    for alias in query.aliases:
+        masks.append(_rows_with(index, "alias", _value_codes(index, "alias", alias.__eq__)))
+    for facet, wanted in (
+        ("owner", query.owner),
+        ("flavor", query.flavor),
+        ("source", query.source),
+        ("stage", query.stage),
+    ):
+        if wanted:
+            masks.append(
+                _rows_with(index, facet, _value_codes(index, facet, _field_matcher(wanted)))
+            )
+    if query.deployed is not None:
+        deployed = index.codes["deployed"] == 1
+        masks.append(deployed if query.deployed else np.logical_not(deployed))
+    return masks
+
+
+def _count(index: CatalogIndex, facet: str, scope: BoolArray | None) -> list[int]:
+    import numpy as np
+
+    size = len(index.values.get(facet, ()))
+    if size == 0:
+        return []
+    if facet in SINGLE_VALUED:
+        codes = index.codes[facet]
+        picked = codes if scope is None else codes[scope]
+        picked = picked[picked >= 0]
+    else:
+        rows, pair_codes = index.pairs[facet]
+        picked = pair_codes if scope is None else pair_codes[scope[rows]]
+    counted: list[int] = np.bincount(picked, minlength=size).tolist()
+    return counted

@@ -1,0 +1,471 @@
+"""Model page: header (name, registry, aliases, tags, owner, Deploy…), Overview (the
+description as Markdown), Versions (multi-select → Compare) and Deployments.
+
+Everything comes from the local cache (``CatalogService.show`` on a worker);
+nothing here waits on the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import qtawesome as qta
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QTableView,
+    QTabWidget,
+    QTextBrowser,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.domain.models import Deployment, ModelDetail, ModelVersion, VersionStatus
+from app.services.browse import BrowseService
+from app.services.catalog import CatalogService
+from app.ui.tasks import TaskRunner
+from app.ui.theme import Tokens
+from app.ui.widgets import exact_time, named, relative_time
+
+_Index = QModelIndex | QPersistentModelIndex
+VERSION_ROLE = Qt.ItemDataRole.UserRole + 1
+VERSION_HEADERS = (
+    "Version",
+    "Status",
+    "Stage",
+    "Aliases",
+    "Created",
+    "Source",
+    "Run",
+    "Description",
+    "Tags",
+)
+DEPLOY_HEADERS = ("Target", "App", "Status", "Traffic", "Replicas", "Route", "Changed")
+_STATUS_TEXT = {
+    VersionStatus.READY: "Ready",
+    VersionStatus.PENDING_REGISTRATION: "Pending",
+    VersionStatus.FAILED_REGISTRATION: "Failed",
+    VersionStatus.UNKNOWN: "Unknown",
+}
+
+
+class VersionsModel(QAbstractTableModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[ModelVersion] = []
+
+    def set_versions(self, versions: Sequence[ModelVersion]) -> None:
+        self.beginResetModel()
+        self._rows = list(versions)
+        self.endResetModel()
+
+    def version_at(self, row: int) -> ModelVersion:
+        return self._rows[row]
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(VERSION_HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return VERSION_HEADERS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        v = self._rows[index.row()]
+        col = index.column()
+        if role == VERSION_ROLE:
+            return v
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return f"v{v.version}"
+            if col == 1:
+                return _STATUS_TEXT[v.status]
+            if col == 2:
+                return v.stage or "—"
+            if col == 3:
+                return ", ".join(v.aliases)
+            if col == 4:
+                return relative_time(v.created_at)
+            if col == 5:
+                return v.source_uri or "—"
+            if col == 6:
+                return (v.run_id or "")[:8] or "—"
+            if col == 7:
+                return v.description
+            return ", ".join(f"{k}={val}" for k, val in sorted(v.tags.items()))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 4:
+                return exact_time(v.created_at)
+            if col == 5:
+                return v.source_uri
+            if col == 6:
+                return v.run_link or v.run_id
+            if col == 8:
+                return "\n".join(f"{k} = {val}" for k, val in sorted(v.tags.items())) or None
+            return None
+        if role == Qt.ItemDataRole.FontRole and col in (5, 6):
+            from PySide6.QtGui import QFontDatabase
+
+            return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        return None
+
+
+class DeploymentsTableModel(QAbstractTableModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[Deployment] = []
+
+    def set_deployments(self, rows: Sequence[Deployment]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(DEPLOY_HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return DEPLOY_HEADERS[section]
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._rows):
+            return None
+        d = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            from app.ui.deployments import STATUS_STYLE
+
+            return (
+                d.target,
+                d.app,
+                STATUS_STYLE[d.status][0],
+                "  ".join(f"v{v} {p}%" for v, p in d.traffic.items()),
+                str(d.replicas),
+                d.route or "—",
+                relative_time(d.updated_at),
+            )[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if index.column() == 2 and d.message:
+                return d.message
+            if index.column() == 6:
+                return exact_time(d.updated_at)
+        return None
+
+
+def _table(name: str) -> QTableView:
+    t = QTableView()
+    t.setAccessibleName(name)
+    t.setShowGrid(False)
+    t.setWordWrap(False)
+    t.verticalHeader().hide()
+    t.verticalHeader().setDefaultSectionSize(30)
+    t.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    hh = t.horizontalHeader()
+    hh.setHighlightSections(False)
+    hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    hh.setStretchLastSection(True)
+    return t
+
+
+def _chip(text: str, accent: bool = False) -> QLabel:
+    return named(QLabel(text), "chipAccent" if accent else "chip")
+
+
+class ModelPage(QWidget):
+    """One model, from the cache. ``show_model`` loads it on a worker."""
+
+    sig_close_requested = Signal()
+    sig_layout_toggle_requested = Signal()
+    #: the detail of the requested model is on screen
+    sig_loaded = Signal()
+
+    def __init__(
+        self,
+        catalog: CatalogService,
+        browse: BrowseService,
+        tasks: TaskRunner,
+        tokens: Tokens,
+        parent: QWidget | None = None,
+        *,
+        run_fetcher: Callable[[str, str], Any] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelPage")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._catalog, self._browse, self._tasks, self.tokens = catalog, browse, tasks, tokens
+        self._run_fetcher = run_fetcher
+        self._generation = 0
+        self.key: tuple[str, str] | None = None
+        self.detail: ModelDetail | None = None
+        self.compare_view: Any = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.card = named(QFrame(), "card")
+        outer.addWidget(self.card)
+        lay = QVBoxLayout(self.card)
+        lay.setContentsMargins(20, 16, 20, 12)
+        lay.setSpacing(8)
+
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        self.title = named(QLabel("—"), "modelTitle")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        top.addWidget(self.title, 1)
+        self.copy_uri = QToolButton()
+        self.copy_uri.setIcon(qta.icon("mdi6.content-copy", color=tokens.muted))
+        self.copy_uri.setToolTip("Copy the model URI (models:/NAME)")
+        self.copy_uri.setAccessibleName("Copy model URI")
+        self.copy_uri.clicked.connect(self._copy_model_uri)
+        top.addWidget(self.copy_uri)
+        self.open_registry = QPushButton("Open in registry")
+        self.open_registry.setIcon(qta.icon("mdi6.open-in-new", color=tokens.text))
+        self.open_registry.clicked.connect(self._open_registry)
+        top.addWidget(self.open_registry)
+        self.deploy = named(QPushButton("Deploy…"), "primary")
+        self.deploy.setEnabled(False)
+        self.deploy.setToolTip(
+            "Deploying arrives with the deployments feature: add a serving cluster "
+            "(Ray Serve, KServe) under Backends first."
+        )
+        top.addWidget(self.deploy)
+        self.layout_button = QToolButton()
+        self.layout_button.setAccessibleName("Toggle split or full page")
+        self.layout_button.clicked.connect(self.sig_layout_toggle_requested.emit)
+        top.addWidget(self.layout_button)
+        close = QToolButton()
+        close.setIcon(qta.icon("mdi6.close", color=tokens.muted))
+        close.setToolTip("Close (Esc)")
+        close.setAccessibleName("Close model page")
+        close.clicked.connect(self.sig_close_requested.emit)
+        top.addWidget(close)
+        lay.addLayout(top)
+
+        self.meta = named(QLabel(""), "muted")
+        self.meta.setTextFormat(Qt.TextFormat.RichText)
+        lay.addWidget(self.meta)
+        self.chips = QHBoxLayout()
+        self.chips.setSpacing(4)
+        chips_wrap = QWidget()
+        chips_wrap.setLayout(self.chips)
+        chips_wrap.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.chips.setContentsMargins(0, 0, 0, 4)
+        lay.addWidget(chips_wrap)
+
+        self.inner = QStackedWidget()  # tabs | compare
+        lay.addWidget(self.inner, 1)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.inner.addWidget(self.tabs)
+
+        self.overview = QTextBrowser()
+        self.overview.setOpenExternalLinks(True)
+        self.overview.setAccessibleName("Description")
+        self.overview.setObjectName("markdown")
+        self.tabs.addTab(self.overview, "Overview")
+
+        versions_tab = QWidget()
+        vl = QVBoxLayout(versions_tab)
+        vl.setContentsMargins(0, 8, 0, 0)
+        vl.setSpacing(8)
+        bar = QHBoxLayout()
+        self.versions_hint = named(QLabel("Select two or more versions to compare"), "muted")
+        self.versions_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.versions_hint, 1)
+        self.copy_source = QPushButton("Copy source URI")
+        self.copy_source.setIcon(qta.icon("mdi6.content-copy", color=tokens.text))
+        self.copy_source.clicked.connect(self.copy_selected_uris)
+        bar.addWidget(self.copy_source)
+        self.compare_button = named(QPushButton("Compare"), "primary")
+        self.compare_button.setEnabled(False)
+        self.compare_button.clicked.connect(self.compare_selected)
+        bar.addWidget(self.compare_button)
+        vl.addLayout(bar)
+        self.versions = VersionsModel(self)
+        self.versions_table = _table("Versions")
+        self.versions_table.setModel(self.versions)
+        self.versions_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        for col, w in enumerate((64, 72, 80, 120, 90, 230, 80, 220)):
+            self.versions_table.setColumnWidth(col, w)
+        self.versions_table.selectionModel().selectionChanged.connect(self._on_versions_selected)
+        vl.addWidget(self.versions_table)
+        self.tabs.addTab(versions_tab, "Versions")
+
+        self.deployments = DeploymentsTableModel(self)
+        self.deployments_table = _table("Deployments of this model")
+        self.deployments_table.setModel(self.deployments)
+        for col, w in enumerate((110, 180, 90, 120, 70, 160)):
+            self.deployments_table.setColumnWidth(col, w)
+        self.tabs.addTab(self.deployments_table, "Deployments")
+
+        esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        esc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        esc.activated.connect(self._escape)
+        copy = QShortcut(QKeySequence.StandardKey.Copy, self.versions_table)
+        copy.setContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.activated.connect(self.copy_selected_uris)
+        self.set_layout_mode("split")
+
+    # ------------------------------------------------------------------ load
+    def show_model(self, source: str, name: str) -> None:
+        if self.key == (source, name) and self.detail is not None:
+            self.inner.setCurrentWidget(self.tabs)
+            self.sig_loaded.emit()
+            return
+        self._generation += 1
+        generation = self._generation
+        self.key = (source, name)
+        self.title.setText(name)
+
+        def done(detail: ModelDetail) -> None:
+            if generation == self._generation:
+                self.set_detail(detail)
+
+        self._tasks.run(
+            self._catalog.show,
+            name,
+            source,
+            name="open model",
+            on_done=done,
+            on_error=lambda exc: self.meta.setText(f"Cannot read this model from the cache: {exc}"),
+        )
+
+    def set_detail(self, detail: ModelDetail) -> None:
+        m = detail.model
+        self.detail = detail
+        self.key = (m.source, m.name)
+        self.inner.setCurrentWidget(self.tabs)
+        self.title.setText(m.name)
+        owner = m.owner or "no owner"
+        parts = [
+            f"<b>{m.source}</b>",
+            owner,
+            m.flavor or "",
+            f"{len(detail.versions):,} versions",
+            f"updated {relative_time(m.updated_at)}",
+        ]
+        self.meta.setText("  ·  ".join(p for p in parts if p))
+        self.meta.setToolTip(
+            f"Updated {exact_time(m.updated_at)}; created {exact_time(m.created_at)}"
+        )
+        while self.chips.count():
+            item = self.chips.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        for alias, version in sorted(
+            m.aliases.items(), key=lambda kv: (kv[0] != "champion", kv[0])
+        ):
+            self.chips.addWidget(_chip(f"{alias} v{version}", accent=alias == "champion"))
+        for k, v in sorted(m.tags.items()):
+            self.chips.addWidget(_chip(f"{k}={v}"))
+        self.chips.addStretch(1)
+        self.open_registry.setVisible(bool(m.web_url))
+        self.open_registry.setToolTip(m.web_url or "")
+        self.overview.setMarkdown(m.description or "*No description in the registry.*")
+        self.versions.set_versions(detail.versions)
+        self.deployments.set_deployments(detail.deployments)
+        self.tabs.setTabText(1, f"Versions  {len(detail.versions):,}")
+        self.tabs.setTabText(2, f"Deployments  {len(detail.deployments)}")
+        self.deploy.setToolTip(
+            "Deploying arrives with the deployments feature"
+            + (
+                f"; this model runs on {len(detail.deployments)} target(s)."
+                if detail.deployments
+                else ": add a serving cluster (Ray Serve, KServe) under Backends first."
+            )
+        )
+        self.sig_loaded.emit()
+
+    # --------------------------------------------------------------- actions
+    def focus_first(self) -> None:
+        self.tabs.setCurrentIndex(1)
+        self.versions_table.setFocus()
+        if self.versions.rowCount() and not self.versions_table.currentIndex().isValid():
+            self.versions_table.selectRow(0)
+
+    def set_layout_mode(self, mode: str) -> None:
+        full = mode == "full"
+        self.layout_button.setIcon(
+            qta.icon("mdi6.dock-right" if full else "mdi6.arrow-expand", color=self.tokens.muted)
+        )
+        self.layout_button.setToolTip("Show beside the list" if full else "Open as a full page")
+
+    def _escape(self) -> None:
+        if self.inner.currentWidget() is not self.tabs:
+            self.inner.setCurrentWidget(self.tabs)
+            self.versions_table.setFocus()
+        else:
+            self.sig_close_requested.emit()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self._escape()
+            return
+        super().keyPressEvent(event)
+
+    def selected_versions(self) -> list[ModelVersion]:
+        rows = sorted({ix.row() for ix in self.versions_table.selectionModel().selectedRows()})
+        return [self.versions.version_at(r) for r in rows]
+
+    def _on_versions_selected(self, *_args: object) -> None:
+        n = len(self.selected_versions())
+        self.compare_button.setEnabled(n >= 2)
+        self.compare_button.setText(f"Compare {n}" if n >= 2 else "Compare")
+
+    def copy_selected_uris(self) -> None:
+        uris = [v.source_uri for v in self.selected_versions() if v.source_uri]
+        if uris:
+            QGuiApplication.clipboard().setText("\n".join(uris))
+
+    def _copy_model_uri(self) -> None:
+        if self.detail is not None:
+            QGuiApplication.clipboard().setText(f"models:/{self.detail.model.name}")
+
+    def _open_registry(self) -> None:
+        if self.detail is not None and self.detail.model.web_url:
+            QDesktopServices.openUrl(QUrl(self.detail.model.web_url))
+
+    def compare_selected(self) -> None:
+        versions = self.selected_versions()
+        if len(versions) >= 2:
+            self.compare(versions)
+
+    def compare(self, versions: Sequence[ModelVersion]) -> Any:
+        from app.ui.compare import CompareView
+
+        if self.compare_view is None:
+            self.compare_view = CompareView(
+                self._browse, self._tasks, self.tokens, run_fetcher=self._run_fetcher
+            )
+            self.compare_view.sig_back_requested.connect(self._escape)
+            self.inner.addWidget(self.compare_view)
+        self.compare_view.set_versions(list(versions))
+        self.inner.setCurrentWidget(self.compare_view)
+        self.compare_view.setFocus()
+        return self.compare_view
