@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import qtawesome as qta
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
@@ -82,7 +83,16 @@ class MainWindow(QMainWindow):
         outer.addLayout(right, 1)
         self.setCentralWidget(central)
 
-        self.catalog_page = CatalogPage(context.catalog, self.tasks, self.tokens)
+        self.catalog_page = CatalogPage(
+            context.catalog,
+            self.tasks,
+            self.tokens,
+            settings=QSettings(
+                str(context.workspace.config_dir / "catalog.ini"), QSettings.Format.IniFormat
+            ),
+            # run params/metrics on demand for version compare (None: no sync service)
+            run_fetcher=getattr(getattr(context, "sync", None), "run_data", None),
+        )
         self.catalog_page.sig_add_registry_requested.connect(lambda: self.show_page("backends"))
         self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)
         self.catalog_page.sig_count_changed.connect(lambda *_: self.refresh_status())
@@ -111,6 +121,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self.pages[key])
 
         self._build_status_bar()
+        self.palette: Any = None  # CommandPalette, built on first Ctrl+K
         self.actions_table = self._declare_actions()
         for spec in self.actions_table:
             act = QAction(spec.title, self)
@@ -223,9 +234,49 @@ class MainWindow(QMainWindow):
         specs += [
             ActionSpec("catalog.search", "Search the catalog", "Ctrl+F", self._search),
             ActionSpec("view.refresh", "Reload from the cache", "F5", self._reload),
+            ActionSpec("palette.open", "Command palette", "Ctrl+K", self.open_palette),
+            ActionSpec(
+                "catalog.layout",
+                "Model page: switch between beside the list and full page",
+                None,
+                self.catalog_page.toggle_layout,
+            ),
             ActionSpec("app.quit", "Quit", "Ctrl+Q", self.close),
         ]
         return specs
+
+    def open_palette(self) -> None:
+        from app.ui.palette import CommandPalette, PaletteEntry
+
+        if self.palette is None:
+            page = self.catalog_page
+
+            def actions() -> list[PaletteEntry]:
+                return [
+                    PaletteEntry(s.title, s.shortcut or "", s.handler)
+                    for s in self.actions_table
+                    if s.id != "palette.open"
+                ]
+
+            def models(text: str) -> list[PaletteEntry]:
+                index = page._index
+                if index is None:
+                    return []
+                return [
+                    PaletteEntry(
+                        f"Go to model {index.name[r]}",
+                        index.source[r],
+                        partial(self.open_model_named, index.source[r], index.name[r]),
+                    )
+                    for r in page.browse.find_names(index, text, limit=20)
+                ]
+
+            self.palette = CommandPalette(actions, models, self)
+        self.palette.open()
+
+    def open_model_named(self, source: str, name: str) -> None:
+        self.show_page("catalog")
+        self.catalog_page.open_model(source, name)
 
     # ------------------------------------------------------------- behaviour
     def show_page(self, key: str) -> None:
@@ -292,8 +343,8 @@ class MainWindow(QMainWindow):
         self.task_label.show()
         self.task_progress.show()
 
-    def open_model(self, model: RegisteredModel) -> None:  # the model page is its own issue
-        log.info("open model %s/%s", model.source, model.name)
+    def open_model(self, model: RegisteredModel) -> None:
+        self.open_model_named(model.source, model.name)
 
     # ---------------------------------------------------------- persistence
     def _restore_geometry(self) -> None:
