@@ -267,7 +267,7 @@ class SyncService:
         self, backend: Backend, state: SourceState | None, exc: ModeldeckError
     ) -> None:
         new = (
-            replace(state, last_error=str(exc))
+            replace(state, kind=str(backend.kind), url=backend.url, last_error=str(exc))
             if state
             else SourceState(
                 name=backend.name, kind=str(backend.kind), url=backend.url, last_error=str(exc)
