@@ -1,0 +1,280 @@
+"""Benchmark: the REAL main window, offscreen, over a 100,000-model / 500,000-version cache.
+
+    python bench/catalog_ui.py [--runs N] [--keystrokes N]
+
+The cache is built once with the demo generator (plus one model with 1,000
+versions) and kept under ~/.cache/modeldeck-bench/, keyed by the generator's
+source hash. Measures: cold start (spawn → catalog painted with rows, and
+→ fully loaded), keystroke → view updated and repainted, sort, facet click,
+opening a model page with 1,000 versions, and RSS. Prints words, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+BIG = "bench-thousand-versions"
+
+
+def bench_cache() -> Path:
+    from app.domain.models import ModelVersion, RegisteredModel
+    from app.services import demo
+    from app.store import queries
+    from app.store.db import Cache
+
+    key = hashlib.sha256(Path(demo.__file__).read_bytes()).hexdigest()[:12]
+    path = (
+        Path.home()
+        / ".cache"
+        / "modeldeck-bench"
+        / f"catalog-100000x500000-{key}"
+        / "data"
+        / "cache.sqlite"
+    )
+    if not path.exists():
+        tmp = path.with_name("building.sqlite")
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        for p in tmp.parent.glob("building.sqlite*"):
+            p.unlink()
+        print(f"building the bench cache at {path} (about 2 minutes, once)")
+        cache = Cache.open(tmp)
+        demo.generate(
+            cache, 100_000, 500_000, batch=2000, now=datetime(2026, 11, 1, 12, tzinfo=UTC)
+        )
+        cache.close()
+        tmp.rename(path)
+    cache = Cache.open(path)
+    if (
+        not cache.engine.connect()
+        .exec_driver_sql("SELECT 1 FROM models WHERE name=?", (BIG,))
+        .first()
+    ):
+        t0 = datetime(2025, 1, 1, tzinfo=UTC)
+        vs = [
+            ModelVersion(
+                "mlflow-prod",
+                BIG,
+                str(i),
+                source_uri=f"runs:/{i:032x}/model",
+                run_id=f"{i:032x}",
+                tags={"val_score": f"{0.7 + i / 5000:.4f}"},
+                created_at=t0 + timedelta(hours=i),
+            )
+            for i in range(1, 1001)
+        ]
+        with cache.write() as con:
+            queries.upsert_models(
+                con,
+                [
+                    RegisteredModel(
+                        "mlflow-prod", BIG, "**1,000 versions**", owner="ana.silva", updated_at=t0
+                    )
+                ],
+                {BIG: vs},
+            )
+    cache.close()
+    return path
+
+
+CHILD = r"""
+import os, sys, time, json, resource
+T0 = float(sys.argv[1])
+sys.path.insert(0, sys.argv[2])
+from app.__main__ import build_context
+from app.services.workspace import Workspace
+from app.ui.application import create_application
+from PySide6.QtCore import QEvent, QObject, QTimer
+ctx = build_context(Workspace.resolve())
+app = create_application([])
+from app.ui.main_window import MainWindow
+w = MainWindow(ctx)
+marks = {}
+class Painted(QObject):
+    def eventFilter(self, obj, ev):
+        rows = w.catalog_page.model.rowCount()
+        if ev.type() == QEvent.Type.Paint and "painted" not in marks and rows:
+            QTimer.singleShot(0, lambda: marks.setdefault("painted", time.time() - T0))
+        return False
+f = Painted(); w.catalog_page.table.viewport().installEventFilter(f)
+w.resize(1440, 900); w.show()
+def check():
+    if "painted" in marks and w.catalog_page.is_loaded():
+        marks["loaded"] = time.time() - T0
+        marks["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(marks), flush=True)
+        w.shutdown(); app.quit()
+t = QTimer(); t.timeout.connect(check); t.start(5)
+app.exec()
+"""
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--keystrokes", type=int, default=40)
+    args = ap.parse_args()
+    path = bench_cache()
+    home = Path(tempfile.mkdtemp(prefix="modeldeck-bench-ui-"))
+    (home / "data").mkdir()
+    shutil.copy(path, home / "data" / "cache.sqlite")
+    env = {**os.environ, "MODELDECK_HOME": str(home), "QT_QPA_PLATFORM": "offscreen"}
+
+    starts: list[dict[str, float]] = []
+    for _ in range(args.runs):
+        t0 = time.time()
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(t0), str(ROOT)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        starts.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    painted = [s["painted"] * 1000 for s in starts]
+    loaded = [s["loaded"] * 1000 for s in starts]
+    rss = max(s["rss_mb"] for s in starts)
+    print(
+        f"cold start → catalog painted with rows: median {statistics.median(painted):.0f} ms, "
+        f"p95 {pct(painted, 0.95):.0f} ms; → every model loaded (search live): median "
+        f"{statistics.median(loaded):.0f} ms; peak RSS {rss:.0f} MB ({args.runs} runs)"
+    )
+
+    # in-process: drive the real window
+    os.environ["MODELDECK_HOME"] = str(home)
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtTest import QTest
+
+    from app.__main__ import build_context
+    from app.services.workspace import Workspace
+    from app.ui.application import create_application
+    from app.ui.main_window import MainWindow
+
+    ctx = build_context(Workspace.resolve())
+    app = create_application([])
+    w = MainWindow(ctx)
+    w.resize(1440, 900)
+    w.show()
+    page = w.catalog_page
+
+    def spin(cond, timeout=30.0) -> None:
+        end = time.perf_counter() + timeout
+        while not cond() and time.perf_counter() < end:
+            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
+
+    spin(page.is_loaded)
+    print(f"in-process window: {page.total:,} models loaded")
+    spin(lambda: not any(t.name == "catalog search" for t in w.tasks.tasks))  # sort keys warmed
+
+    def settle() -> None:
+        page.table.viewport().repaint()  # the repaint is part of "view updated"
+
+    key_ms: list[float] = []
+    words = ["fraud eu", "sentiment apac", "rank web", "churn", "forecast latam", "vision ocr"]
+    typed = 0
+    while typed < args.keystrokes:
+        for word in words:
+            page.search.clear()
+            spin(lambda: page.last_result is not None and page.last_result.query.text == "")
+            for ch in word:
+                updated = []
+                page.sig_view_updated.connect(lambda u=updated: u.append(1))
+                t = time.perf_counter()
+                QTest.keyClick(page.search, ch)
+                spin(lambda u=updated: bool(u))
+                settle()
+                key_ms.append((time.perf_counter() - t) * 1000)
+                page.sig_view_updated.disconnect()
+                typed += 1
+    print(
+        f"keystroke → view updated and repainted ({len(key_ms)} keys over 100k): median "
+        f"{statistics.median(key_ms):.1f} ms, p95 {pct(key_ms, 0.95):.1f} ms"
+    )
+
+    page.search.clear()
+    spin(lambda: page.last_result is not None and page.last_result.query.text == "")
+    sort_ms: list[float] = []
+    for key in ("name", "owner", "tags", "updated", "aliases", "latest", "source", "deployed") * 2:
+        t = time.perf_counter()
+        page.sort_by(key)
+        settle()
+        sort_ms.append((time.perf_counter() - t) * 1000)
+    print(
+        f"sort by a column (all 100k rows): median {statistics.median(sort_ms):.1f} ms, "
+        f"p95 {pct(sort_ms, 0.95):.1f} ms"
+    )
+
+    facets = page.facet_panel.facets
+    facet_ms: list[float] = []
+    for facet in ("owner", "flavor", "tag", "alias", "source", "deployed") * 2:
+        value = facets.values_of(facet)[0]
+        for _ in range(2):
+            t = time.perf_counter()
+            facets.toggle(facet, value)
+            settle()
+            facet_ms.append((time.perf_counter() - t) * 1000)
+    print(
+        f"facet click (toggle, counts + table): median {statistics.median(facet_ms):.1f} ms, "
+        f"p95 {pct(facet_ms, 0.95):.1f} ms"
+    )
+
+    open_ms: list[float] = []
+    for _ in range(5):
+        mp = page.ensure_model_page()
+        mp.key = None
+        mp.detail = None
+        t = time.perf_counter()
+        page.open_model("mlflow-prod", BIG)
+        spin(lambda mp=mp: mp.detail is not None)
+        mp.versions_table.viewport().repaint()
+        open_ms.append((time.perf_counter() - t) * 1000)
+    assert page.model_page is not None
+    assert page.model_page.versions.rowCount() == 1000
+    print(
+        f"open a model page with 1,000 versions: median {statistics.median(open_ms):.1f} ms, "
+        f"p95 {pct(open_ms, 0.95):.1f} ms"
+    )
+    w.shutdown()
+    ctx.close()
+    shutil.rmtree(home, ignore_errors=True)
+    print(
+        json.dumps(
+            {
+                "models": 100_001,
+                "cold_start_painted_ms_median": round(statistics.median(painted)),
+                "cold_start_painted_ms_p95": round(pct(painted, 0.95)),
+                "cold_start_loaded_ms_median": round(statistics.median(loaded)),
+                "keystroke_ms_median": round(statistics.median(key_ms), 1),
+                "keystroke_ms_p95": round(pct(key_ms, 0.95), 1),
+                "sort_ms_median": round(statistics.median(sort_ms), 1),
+                "sort_ms_p95": round(pct(sort_ms, 0.95), 1),
+                "facet_click_ms_median": round(statistics.median(facet_ms), 1),
+                "facet_click_ms_p95": round(pct(facet_ms, 0.95), 1),
+                "open_model_1000_versions_ms_median": round(statistics.median(open_ms), 1),
+                "rss_after_start_mb": round(rss),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""The catalog browser over the 2,000-model demo cache: search, facets, sort, model
+page, compare, palette, table models, and screenshots in light and dark."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from app.services.browse import BrowseRequest, BrowseService
+from app.services.context import AppContext
+from app.ui import theme
+from app.ui.compare import CompareModel, compare_fields
+from app.ui.facets import FacetModel
+from app.ui.main_window import MainWindow
+from app.ui.model_page import VersionsModel
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, demo_context: AppContext) -> MainWindow:
+    w = MainWindow(demo_context)
+    qtbot.addWidget(w)
+    w.resize(1440, 900)
+    w.show()
+    qtbot.waitUntil(w.catalog_page.is_loaded, timeout=10_000)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    yield w
+    w.shutdown()
+
+
+def _shown(w: MainWindow) -> set[tuple[str, str]]:
+    m = w.catalog_page.model
+    return {m.key_at(r) for r in range(m.rowCount())}
+
+
+def _sql(ctx: AppContext, where: str, *args: object) -> set[tuple[str, str]]:
+    con = sqlite3.connect(ctx.cache.path)
+    try:
+        return {
+            (r[0], r[1]) for r in con.execute(f"SELECT source, name FROM models m {where}", args)
+        }
+    finally:
+        con.close()
+
+
+def test_typing_narrows_to_exactly_the_fts_matches(qtbot, window: MainWindow, demo_context) -> None:
+    page = window.catalog_page
+    qtbot.keyClicks(page.search, "fraud char")
+    want = _sql(
+        demo_context,
+        "WHERE id IN (SELECT rowid FROM models_fts WHERE models_fts MATCH ?)",
+        '"fraud"* "char"*',
+    )
+    qtbot.waitUntil(lambda: _shown(window) == want, timeout=5000)
+    assert 0 < len(want) < 2000
+    assert page.last_result is not None
+    assert page.last_result.terms == ("fraud", "char")
+
+
+def test_field_syntax_matches_the_cache(qtbot, window: MainWindow, demo_context) -> None:
+    page = window.catalog_page
+    page.search.setText("tag:team=nlp alias:champion flavor:onnx")
+    want = {
+        (m.source, m.name)
+        for m in demo_context.catalog.search("tag:team=nlp alias:champion flavor:onnx")
+    }
+    qtbot.waitUntil(lambda: _shown(window) == want, timeout=5000)
+    assert want
+
+
+def test_facets_combine_with_search_and_counts_are_right(
+    qtbot, window: MainWindow, demo_context
+) -> None:
+    page = window.catalog_page
+    facets = page.facet_panel.facets
+    page.search.setText("fraud")
+    qtbot.waitUntil(
+        lambda: page.last_result is not None and page.last_result.query.text == "fraud",
+        timeout=5000,
+    )
+    fraud = {(m.source, m.name) for m in demo_context.catalog.search("fraud")}
+    owners = _sql(demo_context, "WHERE owner = ?", "ana.silva")
+    # the count shown for a value is what clicking it will show
+    assert facets.count_of("owner", "ana.silva") == len(fraud & owners)
+    facets.toggle("owner", "ana.silva")
+    qtbot.waitUntil(lambda: _shown(window) == fraud & owners, timeout=5000)
+    # values of one facet OR, facets AND
+    facets.toggle("owner", "bo.chen")
+    both = owners | _sql(demo_context, "WHERE owner = ?", "bo.chen")
+    qtbot.waitUntil(lambda: _shown(window) == fraud & both, timeout=5000)
+    deployed = _sql(
+        demo_context,
+        "WHERE EXISTS (SELECT 1 FROM deployments d WHERE d.model_name = m.name "
+        "AND (d.model_source IS NULL OR d.model_source = m.source))",
+    )
+    assert facets.count_of("deployed", "yes") == len(fraud & both & deployed)
+    facets.toggle("deployed", "yes")
+    qtbot.waitUntil(lambda: _shown(window) == fraud & both & deployed, timeout=5000)
+    page.clear_filters.click()
+    qtbot.waitUntil(lambda: _shown(window) == fraud, timeout=5000)
+
+
+@pytest.mark.parametrize(
+    ("column", "descending"), [("name", False), ("owner", False), ("updated", True)]
+)
+def test_sort_order_matches_the_cache(
+    qtbot, window: MainWindow, demo_context, column, descending
+) -> None:
+    page = window.catalog_page
+    page.sort_by(column, descending)
+    want = [
+        (m.source, m.name)
+        for m in demo_context.catalog.search("", sort=column, descending=descending)
+    ]
+    m = page.model
+    qtbot.waitUntil(lambda: [m.key_at(r) for r in range(m.rowCount())] == want, timeout=5000)
+
+
+def test_sort_is_remembered(qtbot, demo_context: AppContext) -> None:
+    first = MainWindow(demo_context)
+    qtbot.addWidget(first)
+    qtbot.waitUntil(first.catalog_page.is_loaded, timeout=10_000)
+    first.catalog_page.sort_by("owner", False)
+    first.catalog_page.set_column_visible(5, False)
+    first.close()
+    first.shutdown()
+    second = MainWindow(demo_context)
+    qtbot.addWidget(second)
+    assert second.catalog_page._sort == ("owner", False)
+    assert second.catalog_page.table.isColumnHidden(5)
+    second.shutdown()
+
+
+def test_model_page_shows_every_version_and_compare_tints_differences(
+    qtbot, window: MainWindow, demo_context
+) -> None:
+    page = window.catalog_page
+    page.search.setText("fraud")
+    qtbot.waitUntil(
+        lambda: page.last_result is not None and page.last_result.query.text == "fraud",
+        timeout=5000,
+    )
+    source, name = page.model.key_at(0)
+    model_page = page.open_model(source, name)
+    qtbot.waitUntil(lambda: model_page.detail is not None, timeout=5000)
+    detail = demo_context.catalog.show(name, source)
+    assert model_page.versions.rowCount() == len(detail.versions)
+    assert [model_page.versions.version_at(r).version for r in range(len(detail.versions))] == [
+        v.version for v in detail.versions
+    ]
+    assert model_page.title.text() == name
+    assert not model_page.deploy.isEnabled()
+    assert model_page.deploy.toolTip()
+    if len(detail.versions) >= 2:
+        model_page.versions_table.selectAll()
+        assert model_page.compare_button.isEnabled()
+        view = model_page.compare(detail.versions[:2])
+        assert view.model.columnCount() == 2
+        assert view.model.differs("Run")  # every version has its own run
+        assert not view.model.differs("Flavor")
+
+
+def test_compare_marks_differing_fields() -> None:
+    from app.domain.models import ModelVersion
+
+    a = ModelVersion("s", "m", "1", run_id="r1", tags={"val_score": "0.9", "dataset": "x"})
+    b = ModelVersion("s", "m", "2", run_id="r2", tags={"val_score": "0.95", "dataset": "x"})
+    model = CompareModel(theme.LIGHT)
+    model.set_rows([a, b], compare_fields([a, b], {"r1": ({"lr": "0.1"}, {"auc": 0.8})}))
+    assert model.differs("tag · val_score")
+    assert not model.differs("tag · dataset")
+    assert model.differs("Run data")  # one fetched, one not
+    assert model.numeric_fields() == ["tag · val_score", "metric · auc"]
+
+
+def test_keyboard_list_to_page_and_back(qtbot, window: MainWindow) -> None:
+    page = window.catalog_page
+    page.focus_search()
+    qtbot.keyClick(page.search, Qt.Key.Key_Down)
+    assert page.table.hasFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: page.model_page is not None and page.model_page.detail is not None, timeout=5000
+    )
+    assert page.model_page.versions_table.hasFocus()
+    qtbot.keyClick(page.model_page.versions_table, Qt.Key.Key_Escape)
+    assert page.table.hasFocus()
+
+
+def test_palette_runs_actions_and_goes_to_models(qtbot, window: MainWindow) -> None:
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    palette = window.palette
+    assert palette is not None
+    assert palette.isVisible()
+    qtbot.keyClicks(palette.input, "gdep")
+    assert palette.titles()[0] == "Go to Deploy"
+    palette.input.setText("churn-pred")
+    assert any(t.startswith("Go to model growth-") for t in palette.titles())
+    qtbot.keyClick(palette.input, Qt.Key.Key_Return)
+    page = window.catalog_page
+    qtbot.waitUntil(
+        lambda: page.model_page is not None and page.model_page.detail is not None, timeout=5000
+    )
+    assert "churn-pred" in page.model_page.title.text()
+
+
+def test_table_models_pass_the_model_tester(qtmodeltester, demo_context: AppContext) -> None:
+    browse = BrowseService(demo_context.cache.path)
+    index = browse.load()
+    facets = FacetModel()
+    result = browse.search(index, BrowseRequest("fraud"))
+    facets.set_facets({"owner": "Owner", "tag": "Tag"}, index.values, index.global_counts)
+    facets.set_counts(result.counts)
+    qtmodeltester.check(facets, force_py=True)
+    detail = demo_context.catalog.show(index.name[result.rows[0]], index.source[result.rows[0]])
+    versions = VersionsModel()
+    versions.set_versions(detail.versions)
+    qtmodeltester.check(versions, force_py=True)
+    compare = CompareModel(theme.LIGHT)
+    compare.set_rows(detail.versions[:3], compare_fields(detail.versions[:3], {}))
+    qtmodeltester.check(compare, force_py=True)
+    browse.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_screenshots(
+    qtbot, demo_context: AppContext, artifacts_dir: Path, monkeypatch, scheme: str
+) -> None:
+    monkeypatch.setenv("MODELDECK_THEME", scheme)
+    theme.apply(QApplication.instance())
+    try:
+        w = MainWindow(demo_context)
+        qtbot.addWidget(w)
+        w.resize(1440, 900)
+        w.show()
+        page = w.catalog_page
+        qtbot.waitUntil(page.is_loaded, timeout=10_000)
+        page.set_layout_mode("split")
+        page.search.setText("fraud eu")
+        page.facet_panel.facets.toggle("alias", "champion")
+        qtbot.waitUntil(
+            lambda: page.last_result is not None and page.last_result.query.text == "fraud eu",
+            timeout=5000,
+        )
+        sub = page.header.subtitle
+        qtbot.waitUntil(lambda: sub.width() >= sub.sizeHint().width(), timeout=2000)
+        assert w.grab().save(str(artifacts_dir / f"catalog-search-{scheme}.png"))
+        source, name = page.model.key_at(0)
+        model_page = page.open_model(source, name)
+        qtbot.waitUntil(lambda: model_page.detail is not None, timeout=5000)
+        model_page.tabs.setCurrentIndex(1)
+        assert w.grab().save(str(artifacts_dir / f"model-page-{scheme}.png"))
+        page.set_layout_mode("full")
+        view = model_page.compare(model_page.detail.versions[:4])
+        qtbot.waitUntil(lambda: view.plot is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: view.plot.isVisible() and view.plot.height() >= 140, timeout=5000)
+        assert w.grab().save(str(artifacts_dir / f"compare-{scheme}.png"))
+        w.shutdown()
+    finally:
+        monkeypatch.setenv("MODELDECK_THEME", "light")
+        theme.apply(QApplication.instance())
