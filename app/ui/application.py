@@ -50,6 +50,7 @@ def run(context: AppContext, argv: list[str]) -> int:
     window = MainWindow(context)
     window.sig_demo_requested.connect(lambda: _open_demo(window))
     window.show()
+    window.sync.start()  # first sync after the window is up; never before the first paint
     code = qapp.exec()
     window.shutdown()
     return int(code)

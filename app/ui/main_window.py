@@ -32,6 +32,7 @@ from app.ui import theme
 from app.ui.catalog import CatalogPage
 from app.ui.deployments import DeploymentsPage
 from app.ui.pages.backends import BackendsPage
+from app.ui.sync import SyncController
 from app.ui.tasks import TaskRunner
 from app.ui.widgets import EmptyState, PageHeader, named, relative_time
 
@@ -93,11 +94,17 @@ class MainWindow(QMainWindow):
             # run params/metrics on demand for version compare (None: no sync service)
             run_fetcher=getattr(getattr(context, "sync", None), "run_data", None),
         )
-        self.catalog_page.sig_add_registry_requested.connect(lambda: self.show_page("backends"))
+        self.catalog_page.sig_add_registry_requested.connect(self._add_registry)
         self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)
         self.catalog_page.sig_count_changed.connect(lambda *_: self.refresh_status())
         self.deployments_page = DeploymentsPage(context.catalog, self.tasks, self.tokens)
         self.backends_page = BackendsPage(context.backends, context.doctor, self.tasks, self.tokens)
+        self.sync = SyncController(context, self.tasks, self)
+        self.sync.sig_message.connect(self._show_sync_message)
+        self.sync.sig_finished.connect(self._sync_finished)
+        self.sync.sig_running_changed.connect(self._sync_running)
+        # a registry added or edited: fetch its catalog right away
+        self.backends_page.sig_backends_changed.connect(self.sync.sync_now)
         self.pages: dict[str, QWidget] = {
             "catalog": self.catalog_page,
             "health": self._placeholder(
@@ -219,8 +226,21 @@ class MainWindow(QMainWindow):
         self.task_progress.setTextVisible(False)
         self.task_label.hide()
         self.task_progress.hide()
+        self.sync_message = QLabel()
+        self.sync_message.setAccessibleName("Last sync")
+        self.sync_message.hide()
+        bar.addPermanentWidget(self.sync_message)
+        self.offline_badge = named(QLabel(), "offlineBadge")
+        self.offline_badge.hide()
+        bar.addPermanentWidget(self.offline_badge)
         bar.addPermanentWidget(self.task_label)
         bar.addPermanentWidget(self.task_progress)
+        self.cancel_button = QToolButton()
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop the sync after the current page")
+        self.cancel_button.clicked.connect(self.sync.cancel)
+        self.cancel_button.hide()
+        bar.addPermanentWidget(self.cancel_button)
         if self.context.demo:
             badge = named(QLabel("Demo workspace"), "badge")
             badge.setToolTip("Generated data: no server is contacted")
@@ -234,6 +254,13 @@ class MainWindow(QMainWindow):
         specs += [
             ActionSpec("catalog.search", "Search the catalog", "Ctrl+F", self._search),
             ActionSpec("view.refresh", "Reload from the cache", "F5", self._reload),
+            ActionSpec("sync.now", "Sync registries now", "Ctrl+R", self.sync.sync_now),
+            ActionSpec(
+                "sync.full",
+                "Full sync (also removes models deleted upstream)",
+                "Ctrl+Shift+R",
+                lambda: self.sync.sync_now(full=True),
+            ),
             ActionSpec("palette.open", "Command palette", "Ctrl+K", self.open_palette),
             ActionSpec(
                 "catalog.layout",
@@ -321,6 +348,18 @@ class MainWindow(QMainWindow):
             )
         if not info.sources:
             parts.append("no registry synced yet")
+        failing = [s for s in info.sources if s.last_error]
+        if failing:
+            self.offline_badge.setText(
+                "Offline: " + ", ".join(s.name for s in failing)
+                if all(_looks_unreachable(s.last_error) for s in failing)
+                else f"Sync problem: {', '.join(s.name for s in failing)}"
+            )
+            self.offline_badge.setToolTip(
+                "The cached data stays usable.\n"
+                + "\n".join(f"{s.name}: {s.last_error}" for s in failing)
+            )
+        self.offline_badge.setVisible(bool(failing))
         self.freshness.setText("  ·  ".join(parts))
         self.freshness.setToolTip("\n".join(tips))
 
@@ -343,6 +382,22 @@ class MainWindow(QMainWindow):
         self.task_label.show()
         self.task_progress.show()
 
+    def _add_registry(self) -> None:
+        self.show_page("backends")
+        self.backends_page.add_backend()
+
+    def _show_sync_message(self, text: str) -> None:
+        self.sync_message.setText(text if len(text) < 110 else text[:107] + "…")
+        self.sync_message.setToolTip(text)
+        self.sync_message.show()
+
+    def _sync_running(self, running: bool) -> None:
+        self.cancel_button.setVisible(running)
+
+    def _sync_finished(self, _results: list[object]) -> None:
+        self.catalog_page.refresh()
+        self.refresh_status()
+
     def open_model(self, model: RegisteredModel) -> None:
         self.open_model_named(model.source, model.name)
 
@@ -359,4 +414,10 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def shutdown(self) -> None:
+        self.sync.stop()
         self.tasks.shutdown()
+
+
+def _looks_unreachable(error: str | None) -> bool:
+    text = (error or "").lower()
+    return any(w in text for w in ("refused", "timed out", "resolve", "cannot connect", "tls"))
