@@ -16,16 +16,27 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 #: kind → option key → what it means (shown by the CLI and the dialog)
 KIND_OPTIONS: dict[BackendKind, dict[str, str]] = {
     BackendKind.MLFLOW: {},
-    BackendKind.PROMETHEUS: {},
+    BackendKind.PROMETHEUS: {
+        "scrape_interval": "how often Prometheus scrapes (e.g. 15s); the smallest query step",
+    },
     BackendKind.RAY_SERVE: {
         "metrics_backend": "name of the Prometheus backend that scrapes this cluster",
+        "metrics_selector": 'extra PromQL label matchers for this cluster (e.g. cluster="prod")',
     },
     BackendKind.KSERVE: {
         "metrics_backend": "name of the Prometheus backend that scrapes this cluster",
+        "metrics_selector": 'extra PromQL label matchers for this cluster (e.g. cluster="prod")',
         "kubeconfig": "path of the kubeconfig file to use (default: $KUBECONFIG)",
         "context": "kubeconfig context",
         "namespace": "namespace of the InferenceServices",
     },
+}
+
+#: option key prefixes a kind accepts with any suffix: ``promql.<signal>`` overrides the
+#: health query of one signal for every app on this cluster (app.services.health)
+KIND_OPTION_PREFIXES: dict[BackendKind, tuple[str, ...]] = {
+    BackendKind.RAY_SERVE: ("promql.",),
+    BackendKind.KSERVE: ("promql.",),
 }
 
 #: keys that smell of a secret; refused anywhere but the keyring
@@ -84,7 +95,10 @@ def check_options(kind: BackendKind, options: dict[str, object]) -> str | None:
     for key, value in options.items():
         if key.lower() in SECRET_KEYS:
             return f"option {key!r} looks like a secret; secrets go to the OS keyring only"
-        if key not in allowed:
+        prefixed = any(
+            key.startswith(p) and len(key) > len(p) for p in KIND_OPTION_PREFIXES.get(kind, ())
+        )
+        if key not in allowed and not prefixed:
             known = ", ".join(sorted(allowed)) or "none"
             return f"unknown option {key!r} for {kind} (known: {known})"
         if not isinstance(value, str):

@@ -18,6 +18,7 @@ adapters ever catches a third-party exception::
         ├── Unauthorized           HTTP 401/403: missing or wrong credentials
         ├── BackendNotFound        HTTP 404 for something that should exist
         ├── Conflict               the remote state changed under us; refused
+        ├── BadQuery               the backend refused our query (e.g. PromQL); names it
         └── BadResponse            the reply does not fit; names the field
 
 Each error's ``str()`` is one line a user can act on.
@@ -93,6 +94,14 @@ class BackendNotFound(BackendError):
 
 class Conflict(BackendError):
     """The remote state changed between our read and our write; nothing was written."""
+
+
+class BadQuery(BackendError):
+    """The backend refused a query as invalid; ``query`` is the exact text sent."""
+
+    def __init__(self, backend: str, query: str, message: str) -> None:
+        self.query = query
+        super().__init__(backend, f"the query was refused: {message} — query: {query}")
 
 
 class BadResponse(BackendError):

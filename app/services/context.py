@@ -17,6 +17,7 @@ from app.store.db import Cache
 if TYPE_CHECKING:
     from app.services.backends import BackendService
     from app.services.doctor import DoctorService
+    from app.services.health import HealthService
     from app.services.settings import SettingsFile
     from app.services.sync import SyncService
 
@@ -63,5 +64,16 @@ class AppContext:
 
         return SyncService(self.cache, self.backends)
 
+    @cached_property
+    def health(self) -> HealthService:
+        """Deployment health from the metrics sources (Prometheus), cached for offline use."""
+        from app.services.health import HealthService
+
+        return HealthService(
+            self.catalog, self.backends, self.cache, self.workspace.settings_path
+        )
+
     def close(self) -> None:
+        if "health" in self.__dict__:
+            self.health.close()
         self.cache.close()

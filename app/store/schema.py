@@ -14,7 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 #: Every alembic revision this build knows, oldest first. A cache whose
 #: revision is not listed was written by a newer Modeldeck. A unit test keeps
 #: this in step with ``migrations/versions``.
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002")
+SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
 

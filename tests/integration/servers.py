@@ -191,13 +191,26 @@ def start_mlflow(
     return server
 
 
-def start_prometheus(workdir: Path, *, timeout_s: float = 30) -> ServerProcess:
-    """The Debian ``prometheus`` binary on a free loopback port, scraping itself."""
+def start_prometheus(
+    workdir: Path,
+    *,
+    timeout_s: float = 30,
+    data_dir: Path | None = None,
+    port: int | None = None,
+) -> ServerProcess:
+    """The Debian ``prometheus`` binary on a free loopback port, scraping itself.
+
+    ``data_dir``: a prebuilt TSDB (e.g. backfilled with promtool) copied into
+    ``workdir`` first; retention is then long enough to keep its history.
+    ``port``: reuse a port (to restart a server at the same URL).
+    """
     exe = shutil.which("prometheus")
     require(exe is not None, "no prometheus binary (apt-get install prometheus)")
     assert exe is not None
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    if data_dir is not None and not (workdir / "data").exists():
+        shutil.copytree(data_dir, workdir / "data")
+    port = port or free_port()
     conf = workdir / "prometheus.yml"
     conf.write_text(
         "global:\n  scrape_interval: 15s\n"
@@ -211,6 +224,8 @@ def start_prometheus(workdir: Path, *, timeout_s: float = 30) -> ServerProcess:
         f"--web.listen-address={LOOPBACK}:{port}",
         "--log.level=warn",
     ]
+    if data_dir is not None:
+        argv.append("--storage.tsdb.retention.time=3650d")
     log_path = workdir / "prometheus.log"
     proc = _spawn("prometheus", argv, dict(os.environ), log_path)
     server = ServerProcess("prometheus", f"http://{LOOPBACK}:{port}", proc, log_path)

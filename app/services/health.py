@@ -1,0 +1,694 @@
+"""Health of every deployment, from its metrics source (Prometheus), with an offline copy.
+
+Where the queries come from, most specific first:
+
+1. per model, in the settings file::
+
+       [health.models."fraud-model".promql]
+       latency_p95 = 'histogram_quantile(0.95, sum by ($by, le) (rate(lat_bucket{$sel}[$rate])))'
+       [health.models."fraud-model".thresholds.latency_p95]
+       degraded = 200        # ms
+       failing = 800
+       for = "10m"
+       [health.models."fraud-model".signals.drift]      # an extra signal
+       title = "Drift score"
+       promql = 'max(drift_score{model="fraud-model"})'
+       degraded = 0.2
+       failing = 0.4
+
+2. per backend: the cluster backend's options ``promql.<signal>`` (and
+   ``metrics_selector``, extra label matchers such as ``cluster="prod"``);
+3. the target kind's defaults (``app.domain.health.KIND_METRICS``).
+
+Global ``[health.thresholds.<signal>]`` and ``[health.signals.<key>]`` tables apply
+to every model. A cluster's metrics live in the Prometheus backend named by its
+``metrics_backend`` option (or the only Prometheus backend configured).
+
+The fleet is queried with one PromQL per signal and target (grouped by the app
+label), so 1,000 deployments cost a handful of queries. Every fetched window is
+kept in the cache; when a source is unreachable the cached windows are shown,
+marked stale, and the status is unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from app.adapters.metrics import MetricsSource
+from app.domain.errors import (
+    BackendError,
+    BadQuery,
+    ConfigError,
+    CredentialError,
+    NotConfigured,
+    NotFound,
+)
+from app.domain.health import (
+    DEFAULT_THRESHOLDS,
+    WINDOWS,
+    CachedSignal,
+    DeploymentHealth,
+    Direction,
+    FleetReport,
+    HealthStatus,
+    KindMetrics,
+    KnownStatus,
+    Series,
+    SignalData,
+    SignalSpec,
+    Threshold,
+    Unit,
+    Verdict,
+    escape_label_value,
+    evaluate,
+    format_duration,
+    kind_metrics,
+    parse_duration,
+    range_step,
+    rate_range,
+    render_promql,
+    replica_threshold,
+    worst_first,
+)
+from app.domain.models import Backend, BackendKind, Credential, Deployment
+from app.services.backends import BackendService
+from app.services.catalog import CatalogService
+from app.store import health as store
+from app.store.db import Cache
+
+log = logging.getLogger(__name__)
+
+#: points per sparkline series in the fleet view
+FLEET_POINTS = 120
+#: the status is judged on the last this-many seconds at a fine step
+EVAL_RANGE_S = 30 * 60
+EVAL_STEP_S = 30
+
+SourceFactory = Callable[[Backend], MetricsSource]
+
+
+# ------------------------------------------------------------------ settings
+@dataclass(frozen=True)
+class ModelHealthSettings:
+    promql: Mapping[str, str] = field(default_factory=dict)
+    thresholds: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    signals: tuple[tuple[SignalSpec, Threshold | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """The ``[health]`` table of the settings file."""
+
+    poll_seconds: int = 60
+    thresholds: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    signals: tuple[tuple[SignalSpec, Threshold | None], ...] = ()
+    models: Mapping[str, ModelHealthSettings] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> HealthSettings:
+        """Read ``[health]`` from the settings file; defaults when there is none.
+
+        A broken table raises ``ConfigError`` naming it."""
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read {path}: {exc}") from exc
+        raw = doc.get("health", {})
+        try:
+            return cls.parse(raw)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{path}: [health]: {exc}") from exc
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> HealthSettings:
+        if not isinstance(raw, Mapping):
+            raise ValueError("must be a table")
+        unknown = set(raw) - {"poll_seconds", "thresholds", "signals", "models"}
+        if unknown:
+            raise ValueError(f"unknown keys {sorted(unknown)}")
+        poll = raw.get("poll_seconds", 60)
+        if not isinstance(poll, int) or poll < 0:
+            raise ValueError("poll_seconds must be a whole number of seconds, 0 to turn off")
+        models = {}
+        for name, table in _table(raw, "models").items():
+            t = _as_table(table, f"models.{name}")
+            bad = set(t) - {"promql", "thresholds", "signals"}
+            if bad:
+                raise ValueError(f"models.{name}: unknown keys {sorted(bad)}")
+            promql = {
+                k: _text(v, f"models.{name}.promql.{k}")
+                for k, v in _table(t, "promql", f"models.{name}").items()
+            }
+            models[str(name)] = ModelHealthSettings(
+                promql=promql,
+                thresholds=_thresholds(_table(t, "thresholds", f"models.{name}")),
+                signals=_extra_signals(_table(t, "signals", f"models.{name}")),
+            )
+        return cls(
+            poll_seconds=poll,
+            thresholds=_thresholds(_table(raw, "thresholds")),
+            signals=_extra_signals(_table(raw, "signals")),
+            models=models,
+        )
+
+
+def _as_table(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{where} must be a table")
+    return value
+
+
+def _table(raw: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:
+    return _as_table(raw.get(key, {}), f"{where}.{key}" if where else key)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{where} must be non-empty text")
+    return value
+
+
+def _thresholds(raw: Mapping[str, Any]) -> dict[str, Mapping[str, object]]:
+    out: dict[str, Mapping[str, object]] = {}
+    for key, value in raw.items():
+        table = _as_table(value, f"thresholds.{key}")
+        Threshold(str(key)).merged(table)  # validate now, not at the first poll
+        out[str(key)] = dict(table)
+    return out
+
+
+_SIGNAL_KEYS = {"title", "promql", "unit"}
+
+
+def _extra_signals(raw: Mapping[str, Any]) -> tuple[tuple[SignalSpec, Threshold | None], ...]:
+    out = []
+    for key, value in raw.items():
+        table = _as_table(value, f"signals.{key}")
+        spec = SignalSpec(
+            str(key),
+            str(table.get("title", key)),
+            Unit(str(table.get("unit", ""))),
+            _text(table.get("promql"), f"signals.{key}.promql"),
+        )
+        bounds = {k: v for k, v in table.items() if k not in _SIGNAL_KEYS}
+        threshold = Threshold(str(key)).merged(bounds) if bounds else None
+        out.append((spec, threshold))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------ plans
+@dataclass(frozen=True)
+class _Plan:
+    """How one deployment is queried: its signals (templates) and thresholds."""
+
+    deployment: Deployment
+    metrics: KindMetrics
+    selector: str
+    signals: tuple[SignalSpec, ...]
+    thresholds: Mapping[str, Threshold]
+    #: signal keys whose template was overridden for this model (queried alone)
+    own: frozenset[str]
+
+    def app_selector(self) -> str:
+        app = f'{self.metrics.app_label}="{escape_label_value(self.deployment.app)}"'
+        return f"{self.selector}, {app}" if self.selector else app
+
+
+@dataclass
+class _SourcePlan:
+    name: str
+    backend: Backend | None
+    plans: list[_Plan] = field(default_factory=list)
+    problem: str | None = None
+
+
+class HealthService:
+    """Fleet and per-deployment health. Synchronous; call it from a worker thread."""
+
+    def __init__(
+        self,
+        catalog: CatalogService,
+        backends: BackendService,
+        cache: Cache,
+        settings_path: Path,
+        *,
+        source_factory: SourceFactory | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._catalog = catalog
+        self._backends = backends
+        self._cache = cache
+        self._settings_path = settings_path
+        self._factory = source_factory or self._connect
+        self._clock = clock
+        self._sources: dict[str, MetricsSource] = {}
+
+    # ------------------------------------------------------------- wiring
+    def settings(self) -> HealthSettings:
+        return HealthSettings.load(self._settings_path)
+
+    def _connect(self, backend: Backend) -> MetricsSource:
+        from app.adapters.prometheus import PrometheusSource
+
+        if backend.kind is not BackendKind.PROMETHEUS:
+            raise ConfigError(f"{backend.name} is a {backend.kind} backend, not a metrics source")
+        try:
+            credential = self._backends.credential(backend.name)
+        except CredentialError as exc:
+            # reading metrics must not depend on a keyring; a server that needs the
+            # secret answers 401 and that error names what to fix
+            log.warning(
+                "health: %s: no keyring (%s); connecting without a secret", backend.name, exc
+            )
+            credential = None
+        # one retry: a poll must not hang long on a dead server
+        return PrometheusSource(
+            self._backends.connect_http(
+                backend.name, credential=credential or Credential(), retries=1
+            )
+        )
+
+    def source(self, name: str) -> MetricsSource:
+        """The (reused) metrics source client for backend ``name``."""
+        if name not in self._sources:
+            self._sources[name] = self._factory(self._backends.get(name))
+        return self._sources[name]
+
+    def close(self) -> None:
+        for s in self._sources.values():
+            s.close()
+        self._sources.clear()
+
+    def _metrics_backend(self, target: Backend | None) -> tuple[str | None, str | None]:
+        """(metrics backend name, problem) for a serving target."""
+        if target is not None:
+            named = target.options.get("metrics_backend")
+            if isinstance(named, str) and named:
+                return named, None
+        proms = [b.name for b in self._backends.list() if b.kind is BackendKind.PROMETHEUS]
+        if len(proms) == 1:
+            return proms[0], None
+        who = target.name if target is not None else "this target"
+        if not proms:
+            return None, (
+                "no metrics source configured; add one with: "
+                "modeldeck backends add NAME --kind prometheus --url URL"
+            )
+        return None, f"several Prometheus backends; set the metrics_backend option of {who}"
+
+    def _plans(self, deployments: Sequence[Deployment]) -> list[_SourcePlan]:
+        settings = self.settings()
+        by_source: dict[str, _SourcePlan] = {}
+        targets: dict[str, Backend | None] = {}
+        for d in deployments:
+            if d.target not in targets:
+                try:
+                    targets[d.target] = self._backends.get(d.target)
+                except NotConfigured:
+                    targets[d.target] = None
+            target = targets[d.target]
+            name, problem = self._metrics_backend(target)
+            key = name or f"!{d.target}"
+            if key not in by_source:
+                backend = None
+                if name is not None:
+                    try:
+                        backend = self._backends.get(name)
+                    except NotConfigured as exc:
+                        problem = str(exc)
+                by_source[key] = _SourcePlan(name or d.target, backend, problem=problem)
+            by_source[key].plans.append(self._plan(d, target, settings))
+        return list(by_source.values())
+
+    def _plan(self, d: Deployment, target: Backend | None, settings: HealthSettings) -> _Plan:
+        metrics = kind_metrics(target.kind if target is not None else None)
+        options = target.options if target is not None else {}
+        model = settings.models.get(d.model_name, ModelHealthSettings())
+        specs: dict[str, SignalSpec] = {s.key: s for s in metrics.signals}
+        own: set[str] = set()
+        for key, spec in list(specs.items()):
+            backend_q = options.get(f"promql.{key}")
+            if isinstance(backend_q, str) and backend_q:
+                specs[key] = replace(spec, promql=backend_q)
+        thresholds: dict[str, Threshold] = dict(DEFAULT_THRESHOLDS)
+        thresholds["replicas"] = replica_threshold(d)
+        for spec, th in settings.signals:
+            specs[spec.key] = spec
+            if th is not None:
+                thresholds[spec.key] = th
+        for spec, th in model.signals:
+            specs[spec.key] = spec
+            own.add(spec.key)
+            if th is not None:
+                thresholds[spec.key] = th
+        for key, q in model.promql.items():
+            if key not in specs:
+                raise ConfigError(
+                    f"[health.models.{d.model_name}.promql]: unknown signal {key!r} "
+                    f"(known: {', '.join(specs)})"
+                )
+            specs[key] = replace(specs[key], promql=q)
+            own.add(key)
+        for table in (settings.thresholds, model.thresholds):
+            for key, override in table.items():
+                if key not in specs:
+                    raise ConfigError(f"[health] thresholds for unknown signal {key!r}")
+                thresholds[key] = thresholds.get(key, Threshold(key)).merged(override)
+        selector = options.get("metrics_selector")
+        return _Plan(
+            d,
+            metrics,
+            selector if isinstance(selector, str) else "",
+            tuple(specs.values()),
+            {k: v for k, v in thresholds.items() if k in specs},
+            frozenset(own),
+        )
+
+    # ------------------------------------------------------------- fetching
+    def _fetch(
+        self,
+        source: MetricsSource,
+        plans: Sequence[_Plan],
+        start: float,
+        end: float,
+        step: int,
+        *,
+        split_versions: bool = False,
+    ) -> tuple[dict[tuple[str, str], dict[str, SignalData]], dict[tuple[str, str], list[str]]]:
+        """Query every signal of ``plans``; grouped queries where templates are shared.
+
+        Returns per deployment key: signal → data, and query problems (one line each).
+        Raises ``Unreachable`` (and other transport errors) for the whole source.
+        """
+        rate = rate_range(step, source.scrape_interval_s)
+        out: dict[tuple[str, str], dict[str, SignalData]] = defaultdict(dict)
+        problems: dict[tuple[str, str], list[str]] = defaultdict(list)
+        groups: dict[tuple[str, str, str, str, str], list[_Plan]] = defaultdict(list)
+        for p in plans:
+            for spec in p.signals:
+                if spec.key in p.own or split_versions or len(plans) == 1:
+                    continue
+                groups[(spec.key, spec.promql, p.selector, p.metrics.app_label, spec.title)].append(
+                    p
+                )
+        for (key, template, selector, app_label, _title), members in groups.items():
+            promql = render_promql(template, selector=selector, by=[app_label], rate_s=rate)
+            spec = next(s for s in members[0].signals if s.key == key)
+            try:
+                found = source.range(promql, start, end, step)
+            except BadQuery as exc:
+                for p in members:
+                    problems[_key(p)].append(f"{spec.label}: {exc.detail}")
+                continue
+            by_app: dict[str, list[Series]] = defaultdict(list)
+            for s in found:
+                by_app[s.labels.get(app_label, "")].append(s)
+            for p in members:
+                mine = by_app.get(p.deployment.app, [])
+                out[_key(p)][key] = SignalData(spec, promql, tuple(mine), step)
+        for p in plans:
+            for spec in p.signals:
+                if not (spec.key in p.own or split_versions or len(plans) == 1):
+                    continue
+                by = [p.metrics.app_label]
+                if split_versions and p.metrics.version_label:
+                    by.append(p.metrics.version_label)
+                promql = render_promql(
+                    spec.promql,
+                    selector=p.app_selector(),
+                    by=by,
+                    rate_s=rate,
+                    app=p.deployment.app,
+                )
+                try:
+                    found = source.range(promql, start, end, step)
+                except BadQuery as exc:
+                    problems[_key(p)].append(f"{spec.label}: {exc.detail}")
+                    continue
+                out[_key(p)][spec.key] = SignalData(spec, promql, tuple(found), step)
+        return out, problems
+
+    # ------------------------------------------------------------- fleet
+    def fleet(
+        self,
+        *,
+        target: str | None = None,
+        window: str = "1h",
+        at: float | None = None,
+        remember: bool = True,
+    ) -> FleetReport:
+        """Status and sparkline series of every cached deployment (on ``target``)."""
+        range_s = _window_seconds(window)
+        deployments = self._catalog.deployments(target)
+        now = self._clock() if at is None else at
+        rows: list[DeploymentHealth] = []
+        errors: dict[str, str] = {}
+        for sp in self._plans(deployments):
+            if sp.problem is not None or sp.backend is None:
+                why = sp.problem or f"no metrics backend {sp.name!r}"
+                errors[sp.name] = why
+                rows += [self._unknown(p, window, now, why) for p in sp.plans]
+                continue
+            try:
+                rows += self._fleet_of(sp, window, range_s, now, remember=remember)
+            except BackendError as exc:
+                errors[sp.name] = str(exc)
+                log.warning("health: %s", exc)
+                rows += self._from_cache(sp, window, now, str(exc), fleet=True)
+            except ConfigError as exc:
+                errors[sp.name] = str(exc)
+                rows += [self._unknown(p, window, now, str(exc)) for p in sp.plans]
+        report = FleetReport(tuple(worst_first(rows)), window, now, errors)
+        if remember:
+            self._remember_statuses(report)
+        return report
+
+    def _fleet_of(
+        self, sp: _SourcePlan, window: str, range_s: int, now: float, *, remember: bool
+    ) -> list[DeploymentHealth]:
+        source = self.source(sp.name)
+        scrape = source.scrape_interval_s
+        step = max(range_step(range_s, scrape), math.ceil(range_s / FLEET_POINTS))
+        data, problems = self._fetch(source, sp.plans, now - range_s, now, step)
+        eval_data = data
+        eval_step = step
+        if step > EVAL_STEP_S * 2:
+            eval_step = max(range_step(EVAL_RANGE_S, scrape), EVAL_STEP_S)
+            eval_data, more = self._fetch(source, sp.plans, now - EVAL_RANGE_S, now, eval_step)
+            for k, v in more.items():
+                problems[k] += v
+        fetched = self._clock()
+        rows = []
+        for p in sp.plans:
+            k = _key(p)
+            verdict = self._judge(p, eval_data.get(k, {}), problems.get(k, []), now, eval_step)
+            rows.append(
+                DeploymentHealth(
+                    p.deployment, verdict, data.get(k, {}), window, fetched, now, source=sp.name
+                )
+            )
+        if remember:
+            self._save(
+                rows, _fleet_key(window), replace_targets={p.deployment.target for p in sp.plans}
+            )
+        return rows
+
+    def _judge(
+        self,
+        p: _Plan,
+        data: Mapping[str, SignalData],
+        problems: Sequence[str],
+        now: float,
+        step: int,
+    ) -> Verdict:
+        stale_after = max(2 * step, 300)
+        verdict = evaluate(data, p.thresholds, at=now, stale_after_s=stale_after)
+        if problems:
+            status = verdict.status
+            if status is HealthStatus.HEALTHY:
+                status = HealthStatus.UNKNOWN
+            reasons = tuple(f"query refused — {x}" for x in problems) + verdict.reasons
+            if status is not verdict.status:
+                reasons = tuple(f"query refused — {x}" for x in problems)
+            verdict = Verdict(status, reasons, verdict.figures)
+        return verdict
+
+    def _unknown(self, p: _Plan, window: str, now: float, why: str) -> DeploymentHealth:
+        return DeploymentHealth(
+            p.deployment, Verdict(HealthStatus.UNKNOWN, (why,), {}), {}, window, now, now
+        )
+
+    def _from_cache(
+        self, sp: _SourcePlan, window: str, now: float, why: str, *, fleet: bool = False
+    ) -> list[DeploymentHealth]:
+        cached = self.cached(sp.plans, _fleet_key(window) if fleet else window)
+        rows = []
+        for p in sp.plans:
+            signals = cached.get(_key(p), {})
+            fetched = max((c.fetched_at for c in signals.values()), default=None)
+            data = {
+                k: SignalData(_spec_of(p, k), c.promql, c.series, c.step_s)
+                for k, c in signals.items()
+            }
+            if fetched is None:
+                reason = f"{why}; nothing cached yet for this window"
+            else:
+                reason = f"{why}; showing data cached {format_duration(now - fetched)} ago"
+            verdict = evaluate(data, p.thresholds, at=now, stale_after_s=300, source_error=reason)
+            rows.append(
+                DeploymentHealth(
+                    p.deployment,
+                    verdict,
+                    data,
+                    window,
+                    fetched if fetched is not None else now,
+                    now,
+                    stale=True,
+                    source=sp.name,
+                )
+            )
+        return rows
+
+    def cached(
+        self, plans: Iterable[_Plan], window: str
+    ) -> dict[tuple[str, str], dict[str, CachedSignal]]:
+        out: dict[tuple[str, str], dict[str, CachedSignal]] = defaultdict(dict)
+        wanted = {_key(p) for p in plans}
+        targets = {k[0] for k in wanted}
+        single = next(iter(wanted))[1] if len(wanted) == 1 else None
+        with self._cache.read() as con:
+            for t in targets:
+                for c in store.load_signals(con, t, window, single):
+                    if (t, c.app) in wanted:
+                        out[(t, c.app)][c.signal] = c
+        return out
+
+    def _save(
+        self,
+        rows: Sequence[DeploymentHealth],
+        window: str,
+        *,
+        replace_targets: Iterable[str] = (),
+        replace_apps: Sequence[tuple[str, str, str]] = (),
+    ) -> None:
+        signals = [
+            CachedSignal(
+                h.deployment.target,
+                h.deployment.app,
+                window,
+                key,
+                data.promql,
+                data.step_s,
+                h.fetched_at,
+                data.series,
+            )
+            for h in rows
+            for key, data in h.signals.items()
+        ]
+        with self._cache.write() as con:
+            for t in replace_targets:
+                store.save_signals(con, [], replace_window=(t, window))
+            store.save_signals(con, signals, replace_apps=replace_apps)
+
+    def _remember_statuses(self, report: FleetReport) -> None:
+        with self._cache.write() as con:
+            store.save_statuses(
+                con,
+                (
+                    KnownStatus(h.key[0], h.key[1], h.status, h.verdict.why, report.at)
+                    for h in report.deployments
+                ),
+            )
+
+    def known_statuses(self) -> dict[tuple[str, str], HealthStatus]:
+        """The last status remembered for every deployment (empty before the first poll)."""
+        with self._cache.read() as con:
+            return {(s.target, s.app): s.status for s in store.load_statuses(con)}
+
+    # ------------------------------------------------------------- one deployment
+    def deployment(
+        self,
+        target: str,
+        app: str,
+        *,
+        window: str = "1h",
+        start: float | None = None,
+        end: float | None = None,
+        at: float | None = None,
+    ) -> DeploymentHealth:
+        """Every signal of one deployment over ``window`` (or [start, end]) at full
+        resolution (≤ 11,000 points), split by version during a canary."""
+        found = [d for d in self._catalog.deployments(target) if d.app == app]
+        if not found:
+            raise NotFound(f"no deployment {app!r} on {target!r} in the cache")
+        now = self._clock() if at is None else at
+        if start is not None and end is not None:
+            window, begin, finish = "custom", start, end
+        else:
+            finish = now if end is None else end
+            begin = finish - _window_seconds(window)
+        (sp,) = self._plans(found)
+        (plan,) = sp.plans
+        if sp.problem is not None or sp.backend is None:
+            return self._unknown(plan, window, now, sp.problem or "no metrics backend")
+        try:
+            source = self.source(sp.name)
+            step = range_step(finish - begin, source.scrape_interval_s)
+            data, problems = self._fetch(source, [plan], begin, finish, step, split_versions=True)
+            eval_step = max(range_step(EVAL_RANGE_S, source.scrape_interval_s), EVAL_STEP_S)
+            eval_data, more = self._fetch(source, [plan], now - EVAL_RANGE_S, now, eval_step)
+        except BackendError as exc:
+            if window == "custom":
+                return self._unknown(plan, window, now, str(exc))
+            (row,) = self._from_cache(sp, window, now, str(exc))
+            return row
+        k = _key(plan)
+        verdict = self._judge(
+            plan, eval_data.get(k, {}), problems.get(k, []) + more.get(k, []), now, eval_step
+        )
+        row = DeploymentHealth(
+            plan.deployment, verdict, data.get(k, {}), window, self._clock(), now, source=sp.name
+        )
+        if window != "custom":
+            self._save([row], window, replace_apps=[(target, app, window)])
+        return row
+
+
+def _key(p: _Plan) -> tuple[str, str]:
+    return (p.deployment.target, p.deployment.app)
+
+
+def _fleet_key(window: str) -> str:
+    """Fleet windows (coarse, one series per app) are cached apart from model-page ones."""
+    return f"fleet:{window}"
+
+
+def _spec_of(p: _Plan, key: str) -> SignalSpec:
+    for s in p.signals:
+        if s.key == key:
+            return s
+    return SignalSpec(key, key, Unit.NONE, "")
+
+
+def _window_seconds(window: str) -> int:
+    if window in WINDOWS:
+        return WINDOWS[window]
+    try:
+        return parse_duration(window)
+    except ValueError:
+        raise ConfigError(
+            f"unknown window {window!r}; use one of {', '.join(WINDOWS)} or a duration like 90m"
+        ) from None
+
+
+__all__ = ["Direction", "HealthService", "HealthSettings"]
