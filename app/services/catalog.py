@@ -1,10 +1,13 @@
-"""Catalog reads over the local cache: search, show, info. Never touches the network."""
+"""Catalog reads over the local cache: search, show, info. Never touches the network.
+
+``app.store.queries`` (and with it SQLAlchemy) is imported inside each method, on
+first use, so building this service costs nothing at start-up.
+"""
 
 from __future__ import annotations
 
 from app.domain.errors import ConfigError, NotFound
 from app.domain.models import CacheInfo, CatalogQuery, Deployment, ModelDetail, RegisteredModel
-from app.store import queries
 from app.store.db import Cache
 
 
@@ -27,6 +30,8 @@ class CatalogService:
     ) -> list[RegisteredModel]:
         if isinstance(query, str):
             query = CatalogQuery.parse(query)
+        from app.store import queries
+
         try:
             with self._cache.read() as con:
                 return queries.search_models(
@@ -38,11 +43,15 @@ class CatalogService:
     def count(self, query: CatalogQuery | str = "") -> int:
         if isinstance(query, str):
             query = CatalogQuery.parse(query)
+        from app.store import queries
+
         with self._cache.read() as con:
             return queries.count_models(con, query)
 
     def show(self, name: str, source: str | None = None) -> ModelDetail:
         """One model with every version and where it is deployed."""
+        from app.store import queries
+
         with self._cache.read() as con:
             found = queries.find_models(con, name, source)
             if not found:
@@ -59,6 +68,8 @@ class CatalogService:
         return ModelDetail(model, tuple(versions), tuple(deployments))
 
     def deployments(self, target: str | None = None) -> list[Deployment]:
+        from app.store import queries
+
         with self._cache.read() as con:
             return queries.list_deployments(con, target)
 
@@ -67,6 +78,8 @@ class CatalogService:
         size = sum(
             p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists()
         )
+        from app.store import queries
+
         with self._cache.read() as con:
             return CacheInfo(
                 path=str(path),

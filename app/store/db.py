@@ -1,8 +1,9 @@
 """Open the cache file: check it, set a bad one aside, migrate, hand out connections.
 
-The check before opening uses the plain ``sqlite3`` driver (cheap), and
-alembic is imported only when a migration is actually due, so opening an
-up-to-date cache costs a few milliseconds.
+The check before opening uses the plain ``sqlite3`` driver (cheap); SQLAlchemy
+is imported and the engine built on first use, and alembic only when a migration
+is actually due, so opening an up-to-date cache costs a few milliseconds and the
+GUI can paint its first screen (through ``app.store.browse``) before either loads.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DatabaseError as SADatabaseError
+from typing import TYPE_CHECKING, Any
 
 from app.domain.errors import CacheCorrupt, CacheError
-from app.store.schema import HEAD_REVISION, SCHEMA_REVISIONS
+from app.store.revisions import head_revision, known_revisions
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def probe(path: Path) -> CacheProbe:
             con.close()
     except sqlite3.DatabaseError as exc:
         return CacheProbe(None, f"SQLite cannot read it ({exc})")
-    if revision is not None and revision not in SCHEMA_REVISIONS:
+    if revision is not None and revision not in known_revisions():
         return CacheProbe(revision, f"it was written by a newer Modeldeck (schema {revision})")
     return CacheProbe(revision, None)
 
@@ -92,6 +93,8 @@ def _on_connect(dbapi_con: sqlite3.Connection, _record: Any) -> None:
 
 
 def make_engine(path: Path) -> Engine:
+    from sqlalchemy import create_engine, event
+
     engine = create_engine(f"sqlite:///{path}")
     event.listen(engine, "connect", _on_connect)
     return engine
@@ -115,10 +118,17 @@ class Cache:
     aside (the CLI prints it on stderr, the GUI shows it in a banner).
     """
 
-    def __init__(self, path: Path, engine: Engine, notice: str | None = None) -> None:
+    def __init__(self, path: Path, engine: Engine | None = None, notice: str | None = None) -> None:
         self.path = path
-        self.engine = engine
+        self._engine = engine
         self.notice = notice
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, built (and SQLAlchemy imported) on first use."""
+        if self._engine is None:
+            self._engine = make_engine(self.path)
+        return self._engine
 
     @classmethod
     def open(cls, path: Path) -> Cache:
@@ -134,22 +144,26 @@ class Cache:
             )
             log.warning("%s", notice)
             found = CacheProbe(None, None)
-        engine = make_engine(path)
-        if found.revision != HEAD_REVISION:
+        cache = cls(path, None, notice)
+        if found.revision != head_revision():
+            from sqlalchemy.exc import DatabaseError as SADatabaseError
+
             try:
-                _upgrade(engine)
+                _upgrade(cache.engine)
             except SADatabaseError as exc:
-                engine.dispose()
+                cache.close()
                 raise CacheCorrupt(f"cannot create or migrate the cache {path}: {exc}") from exc
-        return cls(path, engine, notice)
+        return cache
 
     @property
     def schema_version(self) -> str:
-        return HEAD_REVISION
+        return head_revision()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A connection for reads (autobegin; rolled back at the end)."""
+        from sqlalchemy.exc import DatabaseError as SADatabaseError
+
         try:
             with self.engine.connect() as con:
                 yield con
@@ -159,6 +173,8 @@ class Cache:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One transaction: committed whole at the end, or rolled back whole."""
+        from sqlalchemy.exc import DatabaseError as SADatabaseError
+
         try:
             with self.engine.begin() as con:
                 yield con
@@ -166,4 +182,5 @@ class Cache:
             raise CacheError(f"cannot write the cache {self.path}: {exc.orig}") from exc
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()

@@ -11,10 +11,11 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-#: Every alembic revision this build knows, oldest first. A cache whose
-#: revision is not listed was written by a newer Modeldeck. A unit test keeps
-#: this in step with ``migrations/versions``.
-SCHEMA_REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
+from app.store.revisions import known_revisions
+
+#: Every alembic revision this build knows, oldest first (from the migration files).
+#: A cache whose revision is not listed was written by a newer Modeldeck.
+SCHEMA_REVISIONS: tuple[str, ...] = known_revisions()
 HEAD_REVISION = SCHEMA_REVISIONS[-1]
 
 

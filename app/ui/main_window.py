@@ -91,32 +91,31 @@ class MainWindow(QMainWindow):
             settings=QSettings(
                 str(context.workspace.config_dir / "catalog.ini"), QSettings.Format.IniFormat
             ),
-            # run params/metrics on demand for version compare (None: no sync service)
-            run_fetcher=getattr(getattr(context, "sync", None), "run_data", None),
+            # run params/metrics on demand for version compare; the sync service (and
+            # httpx behind it) is built on the first fetch, not at start-up
+            run_fetcher=lambda *a, **k: context.sync.run_data(*a, **k),  # noqa: PLW0108 - stays lazy
         )
         self.catalog_page.sig_add_registry_requested.connect(self._add_registry)
         self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)
         self.catalog_page.sig_count_changed.connect(lambda *_: self.refresh_status())
-        self.deployments_page = DeploymentsPage(context.catalog, self.tasks, self.tokens)
-        self.backends_page = BackendsPage(context.backends, context.doctor, self.tasks, self.tokens)
         self.sync = SyncController(context, self.tasks, self)
         self.sync.sig_message.connect(self._show_sync_message)
         self.sync.sig_finished.connect(self._sync_finished)
         self.sync.sig_running_changed.connect(self._sync_running)
-        # a registry added or edited: fetch its catalog right away
-        self.backends_page.sig_backends_changed.connect(self.sync.sync_now)
-        self.pages: dict[str, QWidget] = {
-            "catalog": self.catalog_page,
-            "health": self._placeholder(
+        # Pages other than the catalog are built the first time they are shown, so
+        # start-up pays only for what is on screen (PERFORMANCE.md: first paint).
+        self._factories: dict[str, Callable[[], QWidget]] = {
+            "catalog": lambda: self.catalog_page,
+            "health": lambda: self._placeholder(
                 "Health",
                 "mdi6.heart-pulse",
                 "No metrics source yet",
                 "Add a Prometheus backend and Modeldeck charts latency, traffic, errors and "
                 "replicas for every deployment, worst first.",
             ),
-            "deployments": self.deployments_page,
-            "backends": self.backends_page,
-            "activity": self._placeholder(
+            "deployments": self._build_deployments,
+            "backends": self._build_backends,
+            "activity": lambda: self._placeholder(
                 "Activity",
                 "mdi6.history",
                 "Nothing has happened here yet",
@@ -124,8 +123,15 @@ class MainWindow(QMainWindow):
                 "it, what changed and the result.",
             ),
         }
-        for key in self.pages:
-            self.stack.addWidget(self.pages[key])
+        self._built: dict[str, QWidget] = {}
+        #: one holder per page in the stack; the page goes in when first shown
+        self.pages: dict[str, QWidget] = {}
+        for key in self._factories:
+            holder = QWidget()
+            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+            self.pages[key] = holder
+            self.stack.addWidget(holder)
+        self.page("catalog")
 
         self._build_status_bar()
         self.palette: Any = None  # CommandPalette, built on first Ctrl+K
@@ -147,7 +153,6 @@ class MainWindow(QMainWindow):
             self.show_banner(context.cache.notice)
         self.show_page(str(self._settings.value("page", "catalog")))
         self.catalog_page.refresh()
-        self.deployments_page.refresh()
 
     # ----------------------------------------------------------------- frame
     def _build_rail(self) -> QWidget:
@@ -306,9 +311,44 @@ class MainWindow(QMainWindow):
         self.catalog_page.open_model(source, name)
 
     # ------------------------------------------------------------- behaviour
+    def page(self, key: str) -> QWidget:
+        """The page widget for ``key``, built on first use."""
+        built = self._built.get(key)
+        if built is None:
+            built = self._factories[key]()
+            self._built[key] = built
+            layout = self.pages[key].layout()
+            assert layout is not None
+            layout.addWidget(built)
+        return built
+
+    @property
+    def deployments_page(self) -> DeploymentsPage:
+        page = self.page("deployments")
+        assert isinstance(page, DeploymentsPage)
+        return page
+
+    @property
+    def backends_page(self) -> BackendsPage:
+        page = self.page("backends")
+        assert isinstance(page, BackendsPage)
+        return page
+
+    def _build_deployments(self) -> QWidget:
+        page = DeploymentsPage(self.context.catalog, self.tasks, self.tokens)
+        page.refresh()
+        return page
+
+    def _build_backends(self) -> QWidget:
+        page = BackendsPage(self.context.backends, self.context.doctor, self.tasks, self.tokens)
+        # a registry added or edited: fetch its catalog right away
+        page.sig_backends_changed.connect(self.sync.sync_now)
+        return page
+
     def show_page(self, key: str) -> None:
         if key not in self.pages:
             key = "catalog"
+        self.page(key)
         self.stack.setCurrentWidget(self.pages[key])
         self.rail_buttons[key].setChecked(True)
         self._settings.setValue("page", key)
@@ -324,7 +364,8 @@ class MainWindow(QMainWindow):
 
     def _reload(self) -> None:
         self.catalog_page.refresh()
-        self.deployments_page.refresh()
+        if "deployments" in self._built:
+            self.deployments_page.refresh()
 
     def refresh_status(self) -> None:
         self.tasks.run(

@@ -9,13 +9,16 @@ requests have timeouts, and the user can cancel between pages.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.domain.catalog import SyncProgress, SyncResult
 from app.services.context import AppContext
-from app.services.settings import SyncSettings
 from app.ui.tasks import Task, TaskRunner
+
+if TYPE_CHECKING:  # pydantic and tomlkit load with the settings, not at start-up
+    from app.services.settings import SyncSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ class SyncController(QObject):
         self._ctx = context
         self._tasks = tasks
         self._task: Task | None = None
-        self.settings = SyncSettings()
+        self.settings: SyncSettings | None = None
         self.last_results: list[SyncResult] = []
         self._timer = QTimer(self)
         self._timer.timeout.connect(lambda: self.sync_now(quick=True))
