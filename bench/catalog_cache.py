@@ -23,14 +23,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.services.catalog import CatalogService  # noqa: E402
-from app.services.demo import generate  # noqa: E402
-from app.store.db import Cache  # noqa: E402
+from app.services.catalog import CatalogService
+from app.services.demo import generate
+from app.store.db import Cache
 
 QUERIES = [
-    "fraud", "sentiment", "rank", "tag:team=nlp", "alias:challenger", "owner:ana.silva",
-    "forecast eu", "vision ocr", "churn", "bid", "flavor:xgboost fraud", "tect", "latam",
-    "pricing dynamic", "summarizer", "tag:pii=true", "autocomplete", "ctr", "kyc", "segmenter",
+    "fraud",
+    "sentiment",
+    "rank",
+    "tag:team=nlp",
+    "alias:challenger",
+    "owner:ana.silva",
+    "forecast eu",
+    "vision ocr",
+    "churn",
+    "bid",
+    "flavor:xgboost fraud",
+    "tect",
+    "latam",
+    "pricing dynamic",
+    "summarizer",
+    "tag:pii=true",
+    "autocomplete",
+    "ctr",
+    "kyc",
+    "segmenter",
 ]
 
 
@@ -59,8 +76,10 @@ def main() -> None:
     cache.close()
     build_s = time.perf_counter() - t0
     size_mb = path.stat().st_size / 1e6
-    print(f"built {stats.models:,} models / {stats.versions:,} versions in {build_s:.1f} s "
-          f"({stats.models / build_s:,.0f} models/s); file {size_mb:.0f} MB")
+    print(
+        f"built {stats.models:,} models / {stats.versions:,} versions in {build_s:.1f} s "
+        f"({stats.models / build_s:,.0f} models/s); file {size_mb:.0f} MB"
+    )
 
     cache = Cache.open(path)
     catalog = CatalogService(cache)
@@ -78,8 +97,10 @@ def main() -> None:
         catalog.search(q)
         full_ms.append((time.perf_counter() - t) * 1000)
     cache.close()
-    print(f"search (first 50 rows), {len(QUERIES)} queries: median "
-          f"{statistics.median(search_ms):.1f} ms, p95 {percentile(search_ms, 0.95):.1f} ms")
+    print(
+        f"search (first 50 rows), {len(QUERIES)} queries: median "
+        f"{statistics.median(search_ms):.1f} ms, p95 {percentile(search_ms, 0.95):.1f} ms"
+    )
     print(f"search returning every match, 5 queries: median {statistics.median(full_ms):.1f} ms")
 
     env = {**os.environ, "MODELDECK_HOME": str(root)}
@@ -90,21 +111,27 @@ def main() -> None:
         subprocess.run(cmd, env=env, check=True, capture_output=True)
         cold.append(time.perf_counter() - t)
     cold_ms = statistics.median(cold) * 1000
-    print(f"cold `modeldeck models list --limit 50` process: median {cold_ms:.0f} ms "
-          f"(min {min(cold) * 1000:.0f} ms) over {len(cold)} runs")
+    print(
+        f"cold `modeldeck models list --limit 50` process: median {cold_ms:.0f} ms "
+        f"(min {min(cold) * 1000:.0f} ms) over {len(cold)} runs"
+    )
 
     if args.keep is None:
         shutil.rmtree(root, ignore_errors=True)
-    print(json.dumps({
-        "models": stats.models,
-        "versions": stats.versions,
-        "build_s": round(build_s, 2),
-        "file_mb": round(size_mb, 1),
-        "search_ms_median": round(statistics.median(search_ms), 2),
-        "search_ms_p95": round(percentile(search_ms, 0.95), 2),
-        "search_all_ms_median": round(statistics.median(full_ms), 1),
-        "cli_models_list_ms_median": round(cold_ms, 0),
-    }))
+    print(
+        json.dumps(
+            {
+                "models": stats.models,
+                "versions": stats.versions,
+                "build_s": round(build_s, 2),
+                "file_mb": round(size_mb, 1),
+                "search_ms_median": round(statistics.median(search_ms), 2),
+                "search_ms_p95": round(percentile(search_ms, 0.95), 2),
+                "search_all_ms_median": round(statistics.median(full_ms), 1),
+                "cli_models_list_ms_median": round(cold_ms, 0),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

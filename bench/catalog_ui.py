@@ -21,7 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +124,10 @@ app.exec()
 """
 
 
+def _has_detail(page: object) -> bool:
+    return getattr(page, "detail", None) is not None
+
+
 def pct(values: list[float], q: float) -> float:
     s = sorted(values)
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
@@ -176,7 +182,7 @@ def main() -> None:
     w.show()
     page = w.catalog_page
 
-    def spin(cond, timeout=30.0) -> None:
+    def spin(cond: Callable[[], bool], timeout: float = 30.0) -> None:
         end = time.perf_counter() + timeout
         while not cond() and time.perf_counter() < end:
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
@@ -196,11 +202,11 @@ def main() -> None:
             page.search.clear()
             spin(lambda: page.last_result is not None and page.last_result.query.text == "")
             for ch in word:
-                updated = []
+                updated: list[int] = []
                 page.sig_view_updated.connect(lambda u=updated: u.append(1))
                 t = time.perf_counter()
-                QTest.keyClick(page.search, ch)
-                spin(lambda u=updated: bool(u))
+                QTest.keyClicks(page.search, ch)
+                spin(partial(bool, updated))
                 settle()
                 key_ms.append((time.perf_counter() - t) * 1000)
                 page.sig_view_updated.disconnect()
@@ -244,7 +250,7 @@ def main() -> None:
         mp.detail = None
         t = time.perf_counter()
         page.open_model("mlflow-prod", BIG)
-        spin(lambda mp=mp: mp.detail is not None)
+        spin(partial(_has_detail, mp))
         mp.versions_table.viewport().repaint()
         open_ms.append((time.perf_counter() - t) * 1000)
     assert page.model_page is not None

@@ -91,7 +91,7 @@ class SyncController(QObject):
             return False
         sync = self._ctx.sync
 
-        def work(progress, cancel) -> list[SyncResult]:  # type: ignore[no-untyped-def]
+        def work(progress, cancel) -> list[SyncResult]:
             def report(p: SyncProgress) -> None:
                 what = (
                     "removing deleted models"

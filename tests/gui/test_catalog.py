@@ -4,7 +4,9 @@ page, compare, palette, table models, and screenshots in light and dark."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PySide6.QtCore import Qt
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, demo_context: AppContext) -> MainWindow:
+def window(qtbot, demo_context: AppContext) -> Iterator[MainWindow]:
     w = MainWindow(demo_context)
     qtbot.addWidget(w)
     w.resize(1440, 900)
@@ -188,6 +190,7 @@ def test_keyboard_list_to_page_and_back(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(
         lambda: page.model_page is not None and page.model_page.detail is not None, timeout=5000
     )
+    assert page.model_page is not None
     assert page.model_page.versions_table.hasFocus()
     qtbot.keyClick(page.model_page.versions_table, Qt.Key.Key_Escape)
     assert page.table.hasFocus()
@@ -207,6 +210,7 @@ def test_palette_runs_actions_and_goes_to_models(qtbot, window: MainWindow) -> N
     qtbot.waitUntil(
         lambda: page.model_page is not None and page.model_page.detail is not None, timeout=5000
     )
+    assert page.model_page is not None
     assert "churn-pred" in page.model_page.title.text()
 
 
@@ -233,7 +237,7 @@ def test_screenshots(
     qtbot, demo_context: AppContext, artifacts_dir: Path, monkeypatch, scheme: str
 ) -> None:
     monkeypatch.setenv("MODELDECK_THEME", scheme)
-    theme.apply(QApplication.instance())
+    theme.apply(cast(QApplication, QApplication.instance()))
     try:
         w = MainWindow(demo_context)
         qtbot.addWidget(w)
@@ -257,6 +261,7 @@ def test_screenshots(
         model_page.tabs.setCurrentIndex(1)
         assert w.grab().save(str(artifacts_dir / f"model-page-{scheme}.png"))
         page.set_layout_mode("full")
+        assert model_page.detail is not None
         view = model_page.compare(model_page.detail.versions[:4])
         qtbot.waitUntil(lambda: view.plot is not None, timeout=10_000)
         qtbot.waitUntil(lambda: view.plot.isVisible() and view.plot.height() >= 140, timeout=5000)
@@ -264,4 +269,4 @@ def test_screenshots(
         w.shutdown()
     finally:
         monkeypatch.setenv("MODELDECK_THEME", "light")
-        theme.apply(QApplication.instance())
+        theme.apply(cast(QApplication, QApplication.instance()))

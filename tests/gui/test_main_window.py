@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 
 import pytest
 from PySide6.QtCore import Qt
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def window(qtbot, demo_context: AppContext) -> MainWindow:
+def window(qtbot, demo_context: AppContext) -> Iterator[MainWindow]:
     w = MainWindow(demo_context)
     qtbot.addWidget(w)
     w.resize(1440, 900)
@@ -175,7 +177,7 @@ def test_screenshot_of_the_main_window(
     from app.ui import theme
 
     monkeypatch.setenv("MODELDECK_THEME", scheme)
-    tokens = theme.apply(QApplication.instance())
+    tokens = theme.apply(cast(QApplication, QApplication.instance()))
     try:
         w = MainWindow(demo_context)
         qtbot.addWidget(w)
@@ -194,7 +196,7 @@ def test_screenshot_of_the_main_window(
         w.shutdown()
     finally:
         monkeypatch.setenv("MODELDECK_THEME", "light")
-        theme.apply(QApplication.instance())
+        theme.apply(cast(QApplication, QApplication.instance()))
 
 
 def test_void_qt_calls_do_not_crash_the_interpreter(qtbot) -> None:

@@ -41,7 +41,7 @@ def test_window_syncs_a_real_registry_on_start(
     )
     with qtbot.waitSignal(w.sync.sig_finished, timeout=120_000) as finished:
         w.sync.start()
-        qtbot.waitUntil(lambda: w.cancel_button.isVisible(), timeout=10_000)
+        qtbot.waitUntil(w.cancel_button.isVisible, timeout=10_000)
     (result,) = finished.args[0]
     assert result.ok, result.error
     assert result.models_added == models
@@ -71,7 +71,7 @@ def test_dead_registry_says_why_and_keeps_the_cache(
     assert result.error_kind == "Unreachable"
     assert "mlflow-prod: sync failed" in w.sync_message.text()
     assert "refused" in w.sync_message.toolTip()
-    qtbot.waitUntil(lambda: w.offline_badge.isVisible(), timeout=5000)
+    qtbot.waitUntil(w.offline_badge.isVisible, timeout=5000)
     assert w.offline_badge.text() == "Offline: mlflow-prod"
     assert w.catalog_page.model.rowCount() == 2000  # the last good state, still browsable
     assert ctx.catalog.count() == 2000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ def _versions(name: str, n: int) -> list[ModelVersion]:
 
 
 @pytest.fixture
-def cache(tmp_path: Path) -> Cache:
+def cache(tmp_path: Path) -> Iterator[Cache]:
     c = Cache.open(tmp_path / "cache.sqlite")
     yield c
     c.close()
