@@ -234,3 +234,45 @@ def test_migration_from_an_empty_file(tmp_path: Path) -> None:
     assert c.notice is None
     assert probe(path).revision == HEAD_REVISION
     c.close()
+
+
+def test_tag_keys_are_not_search_words_but_values_are(cache: Cache) -> None:
+    with cache.write() as con:
+        queries.upsert_models(
+            con,
+            [
+                _model("a", tags={"framework": "xgboost"}),
+                _model("b", tags={"framework": "pytorch"}, aliases={"shadow": "1"}),
+            ],
+        )
+    assert _names(cache, "framework") == set()  # a key: use tag:framework
+    assert _names(cache, "xgb") == {"a"}
+    assert _names(cache, "x") == {"a"}  # one-letter prefixes use the prefix index
+    assert _names(cache, "shadow") == {"b"}
+    assert _names(cache, "tag:framework") == {"a", "b"}
+
+
+def test_upgrade_keeps_existing_rows_searchable(tmp_path: Path) -> None:
+    """A cache written at revision 0003 (tag JSON indexed) is migrated in place."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.store.db import make_engine
+
+    path = tmp_path / "cache.sqlite"
+    engine = make_engine(path)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path("app/store/migrations").resolve()))
+    with engine.begin() as con:
+        cfg.attributes["connection"] = con
+        command.upgrade(cfg, "0003")
+    with engine.begin() as con:
+        queries.upsert_models(con, [_model("old-model", tags={"team": "fraud"})])
+    engine.dispose()
+    assert probe(path).revision == "0003"
+
+    c = Cache.open(path)
+    assert probe(path).revision == HEAD_REVISION
+    assert _names(c, "fraud") == {"old-model"}
+    assert _names(c, "team") == set()
+    c.close()
