@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from app import __version__, cli_backends, cli_sync
+from app import __version__, cli_backends, cli_health, cli_sync
 from app.domain.errors import ConfigError, ModeldeckError
 from app.domain.models import CatalogQuery, ModelDetail, RegisteredModel
 from app.services.context import AppContext
@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_backends.add_parsers(sub, common, _Parser)
     cli_sync.add_parsers(sub, common, _Parser)
+    cli_health.add_parsers(sub, common, _Parser)
     return p
 
 
@@ -337,6 +338,7 @@ def run(
                 ("cache", "info"): _cmd_cache_info,
                 **cli_backends.handlers(),
                 **cli_sync.handlers(),
+                **cli_health.handlers(),
             }[(args.command, getattr(args, f"{args.command}_command", None))]
             return handler(ctx, args, out)
         finally:

@@ -466,22 +466,34 @@ def evaluate(
         return Verdict(HealthStatus.UNKNOWN, tuple(missing + pending), figures)
     if not thresholds:
         return Verdict(HealthStatus.UNKNOWN, ("no signal is judged (no thresholds)",), figures)
-    return Verdict(HealthStatus.HEALTHY, tuple(pending) or (_summary(signals, figures),), figures)
+    return Verdict(
+        HealthStatus.HEALTHY, (_summary(signals, thresholds, figures), *pending), figures
+    )
 
 
-def _summary(signals: Mapping[str, SignalData], figures: Mapping[str, float | None]) -> str:
+def _summary(
+    signals: Mapping[str, SignalData],
+    thresholds: Mapping[str, Threshold],
+    figures: Mapping[str, float | None],
+) -> str:
+    """Why it is healthy: each judged signal against its nearest bound."""
     parts = []
-    for key in (LATENCY_P95, ERROR_RATE, RPS, REPLICAS):
+    for key, th in thresholds.items():
         data = signals.get(key)
+        bound = th.degraded if th.degraded is not None else th.failing
+        if data is None or bound is None:
+            continue
         value = figures.get(key)
-        if data is None:
+        if value is None:
+            parts.append(f"{data.spec.label}: idle")
             continue
-        if key in (LATENCY_P95, ERROR_RATE) and value is None and figures.get(RPS) == 0.0:
-            continue
-        parts.append(f"{data.spec.label} {format_value(value, data.spec.unit)}")
-    if figures.get(RPS) == 0.0:
-        parts.insert(0, "idle")
-    return "all within thresholds: " + ", ".join(parts) if parts else "all within thresholds"
+        sign = "≤" if th.direction is Direction.ABOVE else "≥"
+        parts.append(
+            f"{data.spec.label} {format_value(value, data.spec.unit)} "
+            f"{sign} {format_value(bound, data.spec.unit)}"
+        )
+    prefix = "idle; " if figures.get(RPS) == 0.0 else ""
+    return prefix + ("within thresholds: " + ", ".join(parts) if parts else "within thresholds")
 
 
 # ------------------------------------------------------------------ results
@@ -502,6 +514,8 @@ class DeploymentHealth:
     #: True when shown from the local cache because the source was unreachable
     stale: bool = False
     source: str | None = None
+    #: the thresholds the verdict used (charts draw them)
+    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
 
     @property
     def status(self) -> HealthStatus:

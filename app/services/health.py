@@ -462,7 +462,7 @@ class HealthService:
             try:
                 rows += self._fleet_of(sp, window, range_s, now, remember=remember)
             except BackendError as exc:
-                errors[sp.name] = str(exc)
+                errors[sp.name] = exc.detail
                 log.warning("health: %s", exc)
                 rows += self._from_cache(sp, window, now, str(exc), fleet=True)
             except ConfigError as exc:
@@ -494,7 +494,14 @@ class HealthService:
             verdict = self._judge(p, eval_data.get(k, {}), problems.get(k, []), now, eval_step)
             rows.append(
                 DeploymentHealth(
-                    p.deployment, verdict, data.get(k, {}), window, fetched, now, source=sp.name
+                    p.deployment,
+                    verdict,
+                    data.get(k, {}),
+                    window,
+                    fetched,
+                    now,
+                    source=sp.name,
+                    thresholds=p.thresholds,
                 )
             )
         if remember:
@@ -525,7 +532,13 @@ class HealthService:
 
     def _unknown(self, p: _Plan, window: str, now: float, why: str) -> DeploymentHealth:
         return DeploymentHealth(
-            p.deployment, Verdict(HealthStatus.UNKNOWN, (why,), {}), {}, window, now, now
+            p.deployment,
+            Verdict(HealthStatus.UNKNOWN, (why,), {}),
+            {},
+            window,
+            now,
+            now,
+            thresholds=p.thresholds,
         )
 
     def _from_cache(
@@ -555,6 +568,7 @@ class HealthService:
                     now,
                     stale=True,
                     source=sp.name,
+                    thresholds=p.thresholds,
                 )
             )
         return rows
@@ -657,7 +671,14 @@ class HealthService:
             plan, eval_data.get(k, {}), problems.get(k, []) + more.get(k, []), now, eval_step
         )
         row = DeploymentHealth(
-            plan.deployment, verdict, data.get(k, {}), window, self._clock(), now, source=sp.name
+            plan.deployment,
+            verdict,
+            data.get(k, {}),
+            window,
+            self._clock(),
+            now,
+            source=sp.name,
+            thresholds=plan.thresholds,
         )
         if window != "custom":
             self._save([row], window, replace_apps=[(target, app, window)])

@@ -106,13 +106,7 @@ class MainWindow(QMainWindow):
         # start-up pays only for what is on screen (PERFORMANCE.md: first paint).
         self._factories: dict[str, Callable[[], QWidget]] = {
             "catalog": lambda: self.catalog_page,
-            "health": lambda: self._placeholder(
-                "Health",
-                "mdi6.heart-pulse",
-                "No metrics source yet",
-                "Add a Prometheus backend and Modeldeck charts latency, traffic, errors and "
-                "replicas for every deployment, worst first.",
-            ),
+            "health": self._build_health,
             "deployments": self._build_deployments,
             "backends": self._build_backends,
             "activity": lambda: self._placeholder(
@@ -339,6 +333,13 @@ class MainWindow(QMainWindow):
         page.refresh()
         return page
 
+    def _build_health(self) -> QWidget:
+        from app.ui.health import HealthPage
+
+        page = HealthPage(self.context.health, self.tasks, self.tokens)
+        page.start()  # first poll now, then on the [health] poll_seconds interval
+        return page
+
     def _build_backends(self) -> QWidget:
         page = BackendsPage(self.context.backends, self.context.doctor, self.tasks, self.tokens)
         # a registry added or edited: fetch its catalog right away
@@ -456,6 +457,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         self.sync.stop()
+        health = self._built.get("health")
+        if health is not None and hasattr(health, "stop"):
+            health.stop()
         self.tasks.shutdown()
 
 

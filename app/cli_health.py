@@ -1,0 +1,158 @@
+"""``modeldeck health [--target NAME] [--window 1h|6h|24h|7d|30d] [--at ISO] [--json]``:
+the fleet's statuses and figures, worst first — the same ``HealthService`` as the GUI.
+
+Exit code 0 when the statuses could be computed (whatever they are); 1 when a
+metrics source could not be used (the statuses are then unknown, from the cache
+when it has a copy) or on an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, TextIO
+
+from app.domain.errors import ConfigError
+from app.domain.health import WINDOWS, DeploymentHealth, FleetReport, format_value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from app.services.context import AppContext
+
+EXIT_OK, EXIT_ERROR = 0, 1
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -> None:
+    h = sub.add_parser(
+        "health",
+        parents=[common],
+        help="status of every deployment from its metrics (worst first)",
+        description="Judge every cached deployment from its metrics source (Prometheus): "
+        "healthy, degraded, failing or unknown, with the reason and the latest figures.",
+    )
+    h.add_argument("--target", metavar="NAME", help="only deployments on this cluster")
+    h.add_argument(
+        "--window",
+        default="1h",
+        choices=tuple(WINDOWS),
+        help="window of the figures and series (default 1h)",
+    )
+    h.add_argument(
+        "--at",
+        metavar="ISO",
+        help="judge as of this time (e.g. 2026-11-01T12:00Z) instead of now",
+    )
+    h.add_argument(
+        "--series", action="store_true", help="with --json: include every series' points"
+    )
+
+
+def handlers() -> dict[
+    tuple[str, str | None], Callable[[AppContext, argparse.Namespace, TextIO], int]
+]:
+    return {("health", None): _cmd_health}
+
+
+def _parse_at(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--at {text!r}: use an ISO time such as 2026-11-01T12:00Z") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
+
+
+def _finite(v: float | None) -> float | None:
+    return v if v is not None and math.isfinite(v) else None
+
+
+def health_json(h: DeploymentHealth, *, series: bool = False) -> dict[str, Any]:
+    d = h.deployment
+    out: dict[str, Any] = {
+        "target": d.target,
+        "app": d.app,
+        "model": d.model_name,
+        "versions": dict(d.traffic),
+        "status": h.status.value,
+        "why": list(h.verdict.reasons),
+        "figures": {k: _finite(v) for k, v in h.verdict.figures.items()},
+        "units": {k: s.spec.unit.value for k, s in h.signals.items()},
+        "promql": {k: s.promql for k, s in h.signals.items()},
+        "stale": h.stale,
+        "source": h.source,
+        "fetched_at": _iso(h.fetched_at),
+    }
+    if series:
+        out["series"] = {
+            k: [
+                {
+                    "labels": dict(s.labels),
+                    "points": [[t, _finite(v)] for t, v in zip(s.t, s.v, strict=True)],
+                }
+                for s in data.series
+            ]
+            for k, data in h.signals.items()
+        }
+    return out
+
+
+def report_json(report: FleetReport, *, series: bool = False) -> dict[str, Any]:
+    return {
+        "window": report.window,
+        "at": _iso(report.at),
+        "counts": {k.value: v for k, v in report.counts().items()},
+        "errors": dict(report.errors),
+        "deployments": [health_json(h, series=series) for h in report.deployments],
+    }
+
+
+def _cmd_health(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    import sys
+
+    from app.cli import _table, emit_json
+
+    report = ctx.health.fleet(target=args.target, window=args.window, at=_parse_at(args.at))
+    for source, why in report.errors.items():
+        print(f"modeldeck: {source}: {why}", file=sys.stderr)
+    if args.json:
+        emit_json(report_json(report, series=args.series), out)
+    else:
+        rows = []
+        for h in report.deployments:
+            f = h.verdict.figures
+            units = {k: s.spec.unit for k, s in h.signals.items()}
+            rows.append(
+                (
+                    h.status.value.upper() + (" (stale)" if h.stale else ""),
+                    h.deployment.target,
+                    h.deployment.app,
+                    *(
+                        format_value(f.get(k), units[k]) if k in units else "—"
+                        for k in ("latency_p95", "error_rate", "rps", "replicas")
+                    ),
+                    h.verdict.why,
+                )
+            )
+        _table(rows, ("STATUS", "TARGET", "APP", "P95", "ERRORS", "RPS", "REPLICAS", "WHY"), out)
+        counts = report.counts()
+        print(
+            f"{len(report.deployments)} deployments: "
+            + ", ".join(f"{v} {k.value}" for k, v in counts.items() if v),
+            file=sys.stderr,
+        )
+    if not report.deployments:
+        print(
+            "modeldeck: no deployments in the cache"
+            + (f" on {args.target!r}" if args.target else ""),
+            file=sys.stderr,
+        )
+    return EXIT_ERROR if report.errors else EXIT_OK
