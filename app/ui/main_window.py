@@ -97,7 +97,9 @@ class MainWindow(QMainWindow):
         )
         self.catalog_page.sig_add_registry_requested.connect(self._add_registry)
         self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)
-        self.catalog_page.sig_count_changed.connect(lambda *_: self.refresh_status())
+        # the status bar's cache figures change with the cache, not with each keystroke
+        self._status_total: int | None = None
+        self.catalog_page.sig_count_changed.connect(self._on_count_changed)
         self.sync = SyncController(context, self.tasks, self)
         self.sync.sig_message.connect(self._show_sync_message)
         self.sync.sig_finished.connect(self._sync_finished)
@@ -367,6 +369,11 @@ class MainWindow(QMainWindow):
         self.catalog_page.refresh()
         if "deployments" in self._built:
             self.deployments_page.refresh()
+
+    def _on_count_changed(self, _shown: int, total: int) -> None:
+        if total != self._status_total:
+            self._status_total = total
+            self.refresh_status()
 
     def refresh_status(self) -> None:
         self.tasks.run(
