@@ -232,7 +232,9 @@ class ModelPage(QWidget):
 
         top = QHBoxLayout()
         top.setSpacing(8)
+        # long names wrap (at hyphens) in the narrow split view rather than being cut
         self.title = named(QLabel("—"), "modelTitle")
+        self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top.addWidget(self.title, 1)
         self.copy_uri = QToolButton()
@@ -240,28 +242,33 @@ class ModelPage(QWidget):
         self.copy_uri.setToolTip("Copy the model URI (models:/NAME)")
         self.copy_uri.setAccessibleName("Copy model URI")
         self.copy_uri.clicked.connect(self._copy_model_uri)
-        top.addWidget(self.copy_uri)
+        top.addWidget(self.copy_uri, 0, Qt.AlignmentFlag.AlignTop)
+        # the page's actions sit on their own row under the name, so a long name has
+        # the whole width of the (narrow) split view
+        actions = QHBoxLayout()
+        actions.setSpacing(8)
         self.open_registry = QPushButton("Open in registry")
         self.open_registry.setIcon(qta.icon("mdi6.open-in-new", color=tokens.text))
         self.open_registry.clicked.connect(self._open_registry)
-        top.addWidget(self.open_registry)
         self.deploy = named(QPushButton("Deploy…"), "primary")
         self.deploy.setEnabled(False)
         self.deploy.setToolTip(
             "Deploying arrives with the deployments feature: add a serving cluster "
             "(Ray Serve, KServe) under Backends first."
         )
-        top.addWidget(self.deploy)
+        actions.addWidget(self.deploy)
+        actions.addWidget(self.open_registry)
+        actions.addStretch(1)
         self.layout_button = QToolButton()
         self.layout_button.setAccessibleName("Toggle split or full page")
         self.layout_button.clicked.connect(self.sig_layout_toggle_requested.emit)
-        top.addWidget(self.layout_button)
+        top.addWidget(self.layout_button, 0, Qt.AlignmentFlag.AlignTop)
         close = QToolButton()
         close.setIcon(qta.icon("mdi6.close", color=tokens.muted))
         close.setToolTip("Close (Esc)")
         close.setAccessibleName("Close model page")
         close.clicked.connect(self.sig_close_requested.emit)
-        top.addWidget(close)
+        top.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         lay.addLayout(top)
 
         self.meta = named(QLabel(""), "muted")
@@ -272,10 +279,11 @@ class ModelPage(QWidget):
         chips_wrap = QWidget()
         chips_wrap.setLayout(self.chips)
         chips_wrap.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.chips.setContentsMargins(0, 0, 0, 4)
         lay.addWidget(chips_wrap)
+        lay.addLayout(actions)
 
         self.inner = QStackedWidget()  # tabs | compare
         lay.addWidget(self.inner, 1)
@@ -341,6 +349,7 @@ class ModelPage(QWidget):
         generation = self._generation
         self.key = (source, name)
         self.title.setText(name)
+        self.title.setToolTip(name)
 
         def done(detail: ModelDetail) -> None:
             if generation == self._generation:
@@ -361,6 +370,7 @@ class ModelPage(QWidget):
         self.key = (m.source, m.name)
         self.inner.setCurrentWidget(self.tabs)
         self.title.setText(m.name)
+        self.title.setToolTip(m.name)
         owner = m.owner or "no owner"
         parts = [
             f"<b>{m.source}</b>",
