@@ -149,7 +149,7 @@ class ModelHealthView(QWidget):
         self.setStyleSheet(page_qss(t) + _VIEW_QSS.format(text=t.text, muted=t.muted))
         self.health: DeploymentHealth | None = None
         self.target = self.app = ""
-        self.window = "1h"
+        self.window_key = "1h"
         self.custom: tuple[float, float] | None = None
         self.loading = False
         self.curves: dict[str, list[_Curve]] = {}
@@ -248,7 +248,7 @@ class ModelHealthView(QWidget):
 
     # ------------------------------------------------------------- loading
     def load(self, target: str, app: str, window: str = "1h") -> None:
-        self.target, self.app, self.window, self.custom = target, app, window, None
+        self.target, self.app, self.window_key, self.custom = target, app, window, None
         self._check_window()
         self._fetch()
 
@@ -261,7 +261,7 @@ class ModelHealthView(QWidget):
         self._fetch()
 
     def _check_window(self) -> None:
-        idx = len(WINDOWS) if self.custom else list(WINDOWS).index(self.window)
+        idx = len(WINDOWS) if self.custom else list(WINDOWS).index(self.window_key)
         button = self.window_group.button(idx)
         if button is not None:
             button.setChecked(True)
@@ -270,7 +270,7 @@ class ModelHealthView(QWidget):
         self.loading = True
         self.title.setText(self.app)
         self.subtitle.setText(f"{self.target} · loading {self._window_text()}…")
-        kwargs: dict[str, Any] = {"window": self.window}
+        kwargs: dict[str, Any] = {"window": self.window_key}
         if self.custom is not None:
             kwargs = {"start": self.custom[0], "end": self.custom[1]}
         self.tasks.run(
@@ -285,7 +285,7 @@ class ModelHealthView(QWidget):
 
     def _window_text(self) -> str:
         if self.custom is None:
-            return f"the last {self.window}"
+            return f"the last {self.window_key}"
         a, b = (datetime.fromtimestamp(x).strftime("%Y-%m-%d %H:%M") for x in self.custom)
         return f"{a} → {b}"
 
@@ -298,7 +298,7 @@ class ModelHealthView(QWidget):
                 return
             self.load_range(*span)
             return
-        self.window, self.custom = list(WINDOWS)[idx], None
+        self.window_key, self.custom = list(WINDOWS)[idx], None
         self._fetch()
 
     def _failed(self, exc: BaseException) -> None:
@@ -381,8 +381,17 @@ class ModelHealthView(QWidget):
                     color = ([t.accent, *_VERSION_COLORS])[versions.index(version) % 5]
                     x = np.asarray(s.t, dtype=float)
                     y = np.asarray(s.v, dtype=float) * scale
-                    pen = pg.mkPen(color, width=1.6, style=_STYLE.get(key, Qt.PenStyle.SolidLine))
-                    item = plot.plot(x, y, pen=pen, connect="finite")
+                    pen = pg.mkPen(color, width=1, style=_STYLE.get(key, Qt.PenStyle.SolidLine))
+                    # gaps stay gaps ("finite"); big series drop antialiasing: it dominates
+                    # the cost of a pan at 10^5-10^6 points (bench/health.py)
+                    finite = bool(np.isfinite(y).all())
+                    item = plot.plot(
+                        x,
+                        y,
+                        pen=pen,
+                        connect="all" if finite else "finite",
+                        antialias=x.size <= 20_000,
+                    )
                     label = (
                         " ".join(p for p in (_SHORT.get(key, ""), version) if p) or data.spec.title
                     )
