@@ -722,7 +722,7 @@ class HealthPage(QWidget):
         self.header.action_bar.addWidget(self.refresh_button)
         lay.addWidget(self.header)
 
-        bar = QHBoxLayout()
+        bar = self._filter_bar = QHBoxLayout()
         bar.setContentsMargins(24, 0, 24, 12)
         bar.setSpacing(8)
         self.chip_group = QButtonGroup(self)
@@ -893,6 +893,7 @@ class HealthPage(QWidget):
         self._set_chip("all", f"All  {len(report.deployments)}")
         for s in _CHIP_ORDER:
             self._set_chip(s.value, f"{STATUS_LABEL[s]}  {counts[s]}")
+        self._filter_bar.activate()  # place the resized chips now, not on the next event
         if report.errors:
             stale = [h for h in report.deployments if h.stale and h.signals]
             oldest = min((h.fetched_at for h in stale), default=None)
