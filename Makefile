@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 # Real backends for the tests live in their own venvs, apart from the app's.
 BACKENDS_DIR ?= $(HOME)/.cache/modeldeck-backends
 MLFLOW_VERSION ?= 3.17.2
+RAY_VERSION ?= 2.60.0
 export MODELDECK_BACKENDS_DIR := $(BACKENDS_DIR)
 
 .PHONY: setup run demo test test-deps apt-deps backend-venvs lint fmt bench package package-check clean
@@ -46,7 +47,15 @@ $(BACKENDS_DIR)/venv-mlflow/.installed-$(MLFLOW_VERSION):
 	$(BACKENDS_DIR)/venv-mlflow/bin/python -m pip install --quiet "mlflow==$(MLFLOW_VERSION)"
 	touch $@
 
-backend-venvs: $(BACKENDS_DIR)/venv-mlflow/.installed-$(MLFLOW_VERSION)
+# Ray Serve head for the deploy tests: the replicas load MLflow models, so mlflow and
+# the model's flavour (scikit-learn) live in the Ray venv too.
+$(BACKENDS_DIR)/venv-ray/.installed-$(RAY_VERSION)-$(MLFLOW_VERSION):
+	mkdir -p $(BACKENDS_DIR)
+	test -x $(BACKENDS_DIR)/venv-ray/bin/python || $(PYTHON) -m venv $(BACKENDS_DIR)/venv-ray
+	$(BACKENDS_DIR)/venv-ray/bin/python -m pip install --quiet "ray[serve]==$(RAY_VERSION)" "mlflow==$(MLFLOW_VERSION)" scikit-learn
+	touch $@
+
+backend-venvs: $(BACKENDS_DIR)/venv-mlflow/.installed-$(MLFLOW_VERSION) $(BACKENDS_DIR)/venv-ray/.installed-$(RAY_VERSION)-$(MLFLOW_VERSION)
 
 test-deps: setup apt-deps backend-venvs
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from app import __version__, cli_backends, cli_health, cli_sync
+from app import __version__, cli_backends, cli_deploy, cli_health, cli_sync
 from app.domain.errors import ConfigError, ModeldeckError
 from app.domain.models import CatalogQuery, ModelDetail, RegisteredModel
 from app.services.context import AppContext
@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_backends.add_parsers(sub, common, _Parser)
     cli_sync.add_parsers(sub, common, _Parser)
     cli_health.add_parsers(sub, common, _Parser)
+    cli_deploy.add_parsers(sub, common, _Parser)
     return p
 
 
@@ -339,6 +340,7 @@ def run(
                 **cli_backends.handlers(),
                 **cli_sync.handlers(),
                 **cli_health.handlers(),
+                **cli_deploy.handlers(),
             }[(args.command, getattr(args, f"{args.command}_command", None))]
             return handler(ctx, args, out)
         finally:

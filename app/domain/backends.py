@@ -22,6 +22,10 @@ KIND_OPTIONS: dict[BackendKind, dict[str, str]] = {
     BackendKind.RAY_SERVE: {
         "metrics_backend": "name of the Prometheus backend that scrapes this cluster",
         "metrics_selector": 'extra PromQL label matchers for this cluster (e.g. cluster="prod")',
+        "registry": "name of the MLflow backend whose models this cluster serves",
+        "registry_uri": "MLflow URI as the cluster reaches it (default: the registry's URL)",
+        "import_path": "serving entry point (default modeldeck_serving.app:build)",
+        "num_cpus": "CPUs each replica reserves (default 1; e.g. 0.1 for small models)",
     },
     BackendKind.KSERVE: {
         "metrics_backend": "name of the Prometheus backend that scrapes this cluster",

@@ -15,7 +15,9 @@ from app.services.workspace import Workspace
 from app.store.db import Cache
 
 if TYPE_CHECKING:
+    from app.services.audit import AuditService
     from app.services.backends import BackendService
+    from app.services.deploy import DeployService
     from app.services.doctor import DoctorService
     from app.services.health import HealthService
     from app.services.settings import SettingsFile
@@ -69,9 +71,21 @@ class AppContext:
         """Deployment health from the metrics sources (Prometheus), cached for offline use."""
         from app.services.health import HealthService
 
-        return HealthService(
-            self.catalog, self.backends, self.cache, self.workspace.settings_path
-        )
+        return HealthService(self.catalog, self.backends, self.cache, self.workspace.settings_path)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        """The hash-chained audit trail of deploy actions (in the cache file)."""
+        from app.services.audit import AuditService
+
+        return AuditService(self.cache)
+
+    @cached_property
+    def deploy(self) -> DeployService:
+        """Deploy/scale/canary/promote/rollback/undeploy on serving targets (Ray Serve)."""
+        from app.services.deploy import DeployService
+
+        return DeployService(self.cache, self.backends, self.audit)
 
     def close(self) -> None:
         if "health" in self.__dict__:

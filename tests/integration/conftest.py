@@ -7,7 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.integration.servers import ServerProcess, start_mlflow, start_prometheus
+from tests.integration.servers import (
+    RayHead,
+    ServerProcess,
+    start_mlflow,
+    start_prometheus,
+    start_ray,
+)
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +55,14 @@ def mlflow_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RayHead]:
+    """A real Ray head (2 CPUs, Serve on a free loopback port, ``serving/`` importable by
+    its workers) for the whole session; stopped by PID."""
+    head = start_ray(tmp_path_factory.mktemp("ray"))
+    try:
+        yield head
+    finally:
+        head.stop()

@@ -29,6 +29,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
@@ -514,3 +515,125 @@ def make_certs(
 def tls_gateway(upstream: str, certs: CertSet, token: str | None = None) -> Iterator[Gateway]:
     with Gateway(upstream, token=token, tls=certs.server_context()) as gw:
         yield gw
+
+
+# ------------------------------------------------------------------ Ray Serve
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def backend_venv(name: str) -> Path:
+    root = Path(
+        os.environ.get("MODELDECK_BACKENDS_DIR", Path.home() / ".cache" / "modeldeck-backends")
+    )
+    return root / f"venv-{name}"
+
+
+@dataclass
+class RayHead:
+    """A real single-node Ray head (``ray start --head --block``) and its Serve ports."""
+
+    proc: subprocess.Popen[bytes]
+    dashboard_url: str
+    serve_url: str
+    log_path: Path
+
+    def stop(self) -> None:
+        """TERM the ``ray start --block`` process, TERM again after ~10 s, then KILL the
+        process group (never ``ray stop``: it kills every Ray process on the machine)."""
+        if self.proc.poll() is None:
+            pgid = os.getpgid(self.proc.pid)
+            for sig, wait_s in ((signal.SIGTERM, 10), (signal.SIGTERM, 15)):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.proc.pid, sig)
+                try:
+                    self.proc.wait(timeout=wait_s)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pgid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
+
+    def log_tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+
+def _serve_port(dashboard: str) -> int | None:
+    try:
+        with urllib.request.urlopen(f"{dashboard}/api/serve/applications/", timeout=5) as r:
+            port = (json.load(r).get("http_options") or {}).get("port")
+    except (OSError, ValueError):
+        return None
+    return port if isinstance(port, int) else None
+
+
+def _listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((LOOPBACK, port), timeout=2):
+        return True
+    return False
+
+
+def start_ray(workdir: Path, *, timeout_s: float = 120) -> RayHead:
+    """A Ray head with 2 CPUs on free loopback ports; ``serving/`` on the workers'
+    PYTHONPATH; Serve started with its HTTP proxy on 127.0.0.1 (an empty config PUT)."""
+    venv = backend_venv("ray")
+    exe = venv / "bin" / "ray"
+    require(exe.exists(), f"no Ray venv at {venv} (make backend-venvs)")
+    # Ray puts unix sockets under its temp dir: keep the path short
+    tmp = Path(tempfile.mkdtemp(prefix="mdray-", dir="/tmp"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    gcs, dash, serve_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "RAY_USAGE_STATS_ENABLED": "0",
+        "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
+        "PYTHONPATH": str(REPO_ROOT / "serving"),
+        "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}",
+    }
+    env.pop("MLFLOW_TRACKING_URI", None)
+    argv = [
+        str(exe), "start", "--head", "--block",
+        "--node-ip-address=127.0.0.1", f"--port={gcs}",
+        "--num-cpus=2", "--num-gpus=0",
+        f"--object-store-memory={256 * 1024 * 1024}",
+        "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}",
+        f"--temp-dir={tmp}", "--disable-usage-stats",
+    ]  # fmt: skip
+    log_path = workdir / "ray-head.log"
+    proc = _spawn("ray", argv, env, log_path)
+    head = RayHead(proc, f"http://{LOOPBACK}:{dash}", f"http://{LOOPBACK}:{serve_port}", log_path)
+    try:
+        wait_until(
+            lambda: http_ok(f"{head.dashboard_url}/api/serve/applications/"),
+            timeout_s=timeout_s,
+            what="ray head",
+            alive=lambda: proc.poll() is None,
+        )
+        body = json.dumps(
+            {"http_options": {"host": LOOPBACK, "port": serve_port}, "applications": []}
+        ).encode()
+        req = urllib.request.Request(
+            f"{head.dashboard_url}/api/serve/applications/",
+            data=body,
+            method="PUT",
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=60) as r:  # loopback only
+            assert r.status == 200
+        # with no app yet the proxy answers 503 on /-/healthz: ready = Serve runs with our
+        # http_options and the proxy accepts connections
+        wait_until(
+            lambda: _serve_port(head.dashboard_url) == serve_port and _listening(serve_port),
+            timeout_s=timeout_s,
+            what="ray serve proxy",
+            alive=lambda: proc.poll() is None,
+        )
+    except BaseException:
+        tail = head.log_tail()
+        head.stop()
+        raise RuntimeError(f"ray head did not start:\n{tail}") from None
+    return head
