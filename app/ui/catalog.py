@@ -492,6 +492,8 @@ class CatalogPage(QWidget):
     sig_model_activated = Signal(object)  # RegisteredModel
     sig_add_registry_requested = Signal()
     sig_demo_requested = Signal()
+    #: the model page's Deploy… (carries the ``ModelDetail``)
+    sig_deploy_requested = Signal(object)
     sig_count_changed = Signal(int, int)  # shown, total
     #: the complete index is in memory (searches, facets and sorts are live)
     sig_loaded = Signal()
@@ -903,6 +905,7 @@ class CatalogPage(QWidget):
             )
             page.sig_close_requested.connect(self.close_model)
             page.sig_layout_toggle_requested.connect(self.toggle_layout)
+            page.sig_deploy_requested.connect(self.sig_deploy_requested.emit)
             self.model_page = page
             self._place_model_page()
         return self.model_page

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QInputDialog,
+    QMenu,
+    QMessageBox,
     QStackedWidget,
     QStyle,
     QStyledItemDelegate,
@@ -24,6 +27,10 @@ from app.services.catalog import CatalogService
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
 from app.ui.widgets import EmptyState, PageHeader, exact_time, relative_time
+
+if TYPE_CHECKING:
+    from app.domain.deploy import Plan
+    from app.services.deploy import DeployService
 
 _Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Status", "Target", "App", "Model", "Traffic", "Replicas", "Changed", "Message")
@@ -177,10 +184,16 @@ class DeploymentsPage(QWidget):
         tasks: TaskRunner,
         tokens: Tokens,
         parent: QWidget | None = None,
+        *,
+        deploy: Callable[[], DeployService] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page")
         self._catalog, self._tasks = catalog, tasks
+        #: the deploy service, built on the first row action (it brings httpx)
+        self._deploy = deploy
+        self.confirm_box: QMessageBox | None = None
+        self.last_outcome: Any = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -205,6 +218,9 @@ class DeploymentsPage(QWidget):
             self.table.setColumnWidth(col, width)
         self.table.setItemDelegateForColumn(STATUS_COL, StatusPillDelegate(tokens, self.table))
         self.table.setItemDelegateForColumn(TRAFFIC_COL, TrafficBarDelegate(tokens, self.table))
+        if deploy is not None:
+            self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            self.table.customContextMenuRequested.connect(self._row_menu)
         self.empty = EmptyState(
             "mdi6.rocket-launch-outline",
             "Nothing deployed yet",
@@ -222,6 +238,87 @@ class DeploymentsPage(QWidget):
 
     def refresh(self) -> None:
         self._tasks.run(self._catalog.deployments, name="deployments", on_done=self._show)
+
+    # ------------------------------------------------------------- row actions
+    def _row_menu(self, pos: Any) -> None:
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return
+        dep = self.model.data(index, DEPLOYMENT_ROLE)
+        menu = QMenu(self)
+        menu.addAction("Scale…", lambda: self._ask_scale(dep))
+        menu.addAction("Canary…", lambda: self._ask_canary(dep))
+        menu.addAction("Promote canary", lambda: self.plan_action("promote", dep))
+        menu.addAction("Roll back", lambda: self.plan_action("rollback", dep))
+        menu.addSeparator()
+        menu.addAction("Undeploy", lambda: self.plan_action("undeploy", dep))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _ask_scale(self, dep: Deployment) -> None:
+        n, ok = QInputDialog.getInt(self, "Scale", f"Replicas of {dep.app}", dep.replicas, 1, 64)
+        if ok:
+            self.plan_action("scale", dep, replicas=n)
+
+    def _ask_canary(self, dep: Deployment) -> None:
+        version, ok = QInputDialog.getText(
+            self, "Canary", f"Version to send traffic to ({dep.app})"
+        )
+        if not ok or not version.strip():
+            return
+        pct, ok = QInputDialog.getInt(self, "Canary", "Percent of traffic", 10, 1, 99)
+        if ok:
+            self.plan_action("canary", dep, version=version.strip(), percent=pct)
+
+    def plan_action(self, action: str, dep: Deployment, **params: Any) -> None:
+        """Build the plan on a worker, then ask for confirmation showing it."""
+        assert self._deploy is not None
+        svc = self._deploy()
+        fn = {
+            "scale": lambda: svc.plan_scale(dep.target, dep.app, params["replicas"]),
+            "canary": lambda: svc.plan_canary(
+                dep.target, dep.app, params["version"], params["percent"]
+            ),
+            "promote": lambda: svc.plan_promote(dep.target, dep.app),
+            "rollback": lambda: svc.plan_rollback(dep.target, dep.app),
+            "undeploy": lambda: svc.plan_undeploy(dep.target, dep.app),
+        }[action]
+        self._tasks.run(
+            fn, name=f"plan {action} {dep.app}", on_done=self._confirm, on_error=self._failed
+        )
+
+    def _confirm(self, plan: Plan) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle(plan.summary)
+        box.setText(plan.summary)
+        box.setInformativeText("\n".join(f"{'✓' if c.ok else '✗'} {c.name}" for c in plan.checks))
+        box.setDetailedText(plan.text())
+        go = box.addButton(plan.summary, QMessageBox.ButtonRole.AcceptRole)
+        go.setObjectName("primary")
+        go.setEnabled(plan.ok)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.accepted.connect(lambda: self._apply(plan))
+        self.confirm_box = box
+        box.open()
+
+    def _apply(self, plan: Plan) -> None:
+        assert self._deploy is not None
+        self.header.subtitle.setText(f"{plan.summary}…")
+        self._tasks.run(
+            self._deploy().apply,
+            plan,
+            name=plan.summary,
+            on_progress=lambda _d, _t, text: self.header.subtitle.setText(text),
+            on_done=self._applied,
+            on_error=self._failed,
+        )
+
+    def _applied(self, outcome: Any) -> None:
+        self.last_outcome = outcome
+        self.refresh()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.last_outcome = exc
+        self.header.subtitle.setText(f"✗ {exc}")
 
     def _show(self, rows: list[Deployment]) -> None:
         self.model.set_deployments(rows)

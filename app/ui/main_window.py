@@ -97,6 +97,8 @@ class MainWindow(QMainWindow):
         )
         self.catalog_page.sig_add_registry_requested.connect(self._add_registry)
         self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)
+        self.catalog_page.sig_deploy_requested.connect(self.open_deploy_dialog)
+        self.deploy_dialog: Any = None
         # the status bar's cache figures change with the cache, not with each keystroke
         self._status_total: int | None = None
         self.catalog_page.sig_count_changed.connect(self._on_count_changed)
@@ -111,13 +113,7 @@ class MainWindow(QMainWindow):
             "health": self._build_health,
             "deployments": self._build_deployments,
             "backends": self._build_backends,
-            "activity": lambda: self._placeholder(
-                "Activity",
-                "mdi6.history",
-                "Nothing has happened here yet",
-                "Every deploy, scale, canary, rollback and undeploy is recorded with who did "
-                "it, what changed and the result.",
-            ),
+            "activity": self._build_activity,
         }
         self._built: dict[str, QWidget] = {}
         #: one holder per page in the stack; the page goes in when first shown
@@ -331,9 +327,41 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_deployments(self) -> QWidget:
-        page = DeploymentsPage(self.context.catalog, self.tasks, self.tokens)
+        page = DeploymentsPage(
+            self.context.catalog, self.tasks, self.tokens, deploy=lambda: self.context.deploy
+        )
         page.refresh()
         return page
+
+    def _build_activity(self) -> QWidget:
+        from app.ui.activity import ActivityPage
+
+        page = ActivityPage(self.context.audit, self.tasks, self.tokens)
+        page.refresh()
+        return page
+
+    def open_deploy_dialog(self, detail: Any) -> Any:
+        """The Deploy dialog for a model (``ModelDetail``), newest version first."""
+        from app.ui.deploy_dialog import DeployDialog
+
+        versions = sorted(
+            (v.version for v in detail.versions),
+            key=lambda v: (not v.isdigit(), -int(v) if v.isdigit() else 0, v),
+        )
+        self.deploy_dialog = DeployDialog.ask(
+            self.context.deploy, self.tasks, self.tokens, detail.model.name, versions, parent=self
+        )
+        self.deploy_dialog.sig_applied.connect(self._deployed)
+        return self.deploy_dialog
+
+    def _deployed(self, _outcome: Any) -> None:
+        if "deployments" in self._built:
+            self.deployments_page.refresh()
+        from app.ui.activity import ActivityPage
+
+        activity = self._built.get("activity")
+        if isinstance(activity, ActivityPage):
+            activity.refresh()
 
     def _build_health(self) -> QWidget:
         from app.ui.health import HealthPage

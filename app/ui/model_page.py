@@ -199,6 +199,8 @@ class ModelPage(QWidget):
 
     sig_close_requested = Signal()
     sig_layout_toggle_requested = Signal()
+    #: the user asked to deploy the shown model (carries its ``ModelDetail``)
+    sig_deploy_requested = Signal(object)
     #: the detail of the requested model is on screen
     sig_loaded = Signal()
 
@@ -251,11 +253,8 @@ class ModelPage(QWidget):
         self.open_registry.setIcon(qta.icon("mdi6.open-in-new", color=tokens.text))
         self.open_registry.clicked.connect(self._open_registry)
         self.deploy = named(QPushButton("Deploy…"), "primary")
-        self.deploy.setEnabled(False)
-        self.deploy.setToolTip(
-            "Deploying arrives with the deployments feature: add a serving cluster "
-            "(Ray Serve, KServe) under Backends first."
-        )
+        self.deploy.setToolTip("Deploy a version of this model to a serving cluster")
+        self.deploy.clicked.connect(self._deploy_clicked)
         actions.addWidget(self.deploy)
         actions.addWidget(self.open_registry)
         actions.addStretch(1)
@@ -363,6 +362,10 @@ class ModelPage(QWidget):
             on_done=done,
             on_error=lambda exc: self.meta.setText(f"Cannot read this model from the cache: {exc}"),
         )
+
+    def _deploy_clicked(self) -> None:
+        if getattr(self, "detail", None) is not None:
+            self.sig_deploy_requested.emit(self.detail)
 
     def set_detail(self, detail: ModelDetail) -> None:
         m = detail.model

@@ -157,7 +157,7 @@ def test_model_page_shows_every_version_and_compare_tints_differences(
         v.version for v in detail.versions
     ]
     assert model_page.title.text() == name
-    assert not model_page.deploy.isEnabled()
+    assert model_page.deploy.isEnabled()
     assert model_page.deploy.toolTip()
     if len(detail.versions) >= 2:
         model_page.versions_table.selectAll()

@@ -4,6 +4,7 @@ detects edits, and the Ray Serve reply parser rejects what does not fit, naming 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def test_audit_chain_detects_an_edited_and_a_removed_row():
 
 
 def test_ray_reply_is_parsed_and_bad_fields_are_named():
-    body = {
+    body: dict[str, Any] = {
         "proxy_location": "EveryNode",
         "http_options": {"host": "127.0.0.1", "port": 8000, "root_path": ""},
         "applications": {
