@@ -23,6 +23,7 @@ from app.domain.deploy import AppState, Check, ClusterState, Plan, ServeConfig
 from app.domain.errors import (
     BackendError,
     ConfigError,
+    Conflict,
     CredentialError,
     ModeldeckError,
     NotFound,
@@ -404,9 +405,16 @@ class DeployService:
         try:
             try:
                 target.apply(plan.after, expected=plan.before.fingerprint())
-            except ModeldeckError as exc:
+            except Conflict as exc:
                 audit("failed", f"nothing written: {exc}")
                 raise
+            except ModeldeckError as exc:
+                # the write may or may not have landed (e.g. a timeout after sending):
+                # never resend it; re-read and tell which
+                if not self._landed(target, plan):
+                    audit("failed", f"not applied: {exc}")
+                    raise
+                log.warning("%s: the write reported %s but the config landed", plan.target, exc)
             at = now_iso()
             with self._cache.write() as con:
                 journal_store.record_applied(
@@ -431,6 +439,13 @@ class DeployService:
         audit("ok" if ok else "failed", f"{status}: {message}" if message else status)
         report(3, 3, status)
         return Outcome(plan, ok, status, message, tuple(deployments))
+
+    @staticmethod
+    def _landed(target: DeploymentTarget, plan: Plan) -> bool:
+        try:
+            return target.read().config.fingerprint() == plan.after.fingerprint()
+        except ModeldeckError:
+            return False
 
     def _follow(
         self,
