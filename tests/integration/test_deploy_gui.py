@@ -119,7 +119,7 @@ def test_deploy_dialog_deploys_and_activity_lists_it(
     go = next(
         b for b in box.buttons() if b.text() == f"Scale {gui_model} on prod-ray to 2 replica(s)"
     )
-    w.grab().save(str(artifacts_dir / "deployments-scale-confirm.png"))
+    box.grab().save(str(artifacts_dir / "deployments-scale-confirm.png"))
     go.click()
     qtbot.waitUntil(lambda: deployments.last_outcome is not None, timeout=240_000)
     assert deployments.last_outcome.ok, deployments.last_outcome
