@@ -15,6 +15,7 @@ Prints its figures in words and, as its last line, one JSON object.
 
 from __future__ import annotations
 
+import shutil
 import statistics
 import subprocess
 import sys
@@ -124,6 +125,7 @@ def main() -> int:
     finally:
         ray.stop()
         mlflow.stop()
+        shutil.rmtree(work, ignore_errors=True)
     md, raw, pl = (statistics.median(x) for x in (modeldeck_s, raw_s, plan_s))
     print(f"one-replica deploy, confirm → RUNNING, median of {RUNS}:")
     print(f"  Modeldeck (re-read + PUT + poll + re-read, cache, journal, audit): {md:.2f} s")

@@ -536,6 +536,8 @@ class RayHead:
     dashboard_url: str
     serve_url: str
     log_path: Path
+    #: Ray's --temp-dir (short, under /tmp: unix sockets); removed by ``stop``
+    temp_dir: Path | None = None
 
     def stop(self) -> None:
         """TERM the ``ray start --block`` process, TERM again after ~10 s, then KILL the
@@ -554,6 +556,8 @@ class RayHead:
                 os.killpg(pgid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=10)
+        if self.temp_dir is not None:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
 
     def log_tail(self, n: int = 40) -> str:
         try:
@@ -605,7 +609,9 @@ def start_ray(workdir: Path, *, timeout_s: float = 120) -> RayHead:
     ]  # fmt: skip
     log_path = workdir / "ray-head.log"
     proc = _spawn("ray", argv, env, log_path)
-    head = RayHead(proc, f"http://{LOOPBACK}:{dash}", f"http://{LOOPBACK}:{serve_port}", log_path)
+    head = RayHead(
+        proc, f"http://{LOOPBACK}:{dash}", f"http://{LOOPBACK}:{serve_port}", log_path, tmp
+    )
     try:
         wait_until(
             lambda: http_ok(f"{head.dashboard_url}/api/serve/applications/"),
