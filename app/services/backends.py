@@ -15,7 +15,7 @@ from typing import Protocol
 from app import APP_ID
 from app.adapters.http import HttpBackend
 from app.domain.backends import check_name, check_options, check_url, transport_problem
-from app.domain.errors import ConfigError, CredentialError, NotConfigured
+from app.domain.errors import ConfigError, CredentialError, KeyringUnavailable, NotConfigured
 from app.domain.models import Backend, Credential
 from app.services.settings import SettingsFile, SettingsProblem
 
@@ -197,5 +197,12 @@ class BackendService:
         problem = transport_problem(backend)
         if problem:
             raise ConfigError(f"{name}: {problem}")
-        cred = credential if credential is not None else self.credential(name)
+        cred = credential
+        if cred is None:
+            try:
+                cred = self.credential(name)
+            except KeyringUnavailable as exc:
+                # No keyring, so no saved secret can be read: connect without one. A
+                # backend that needs a secret answers 401, reported as unauthorized.
+                log.warning("%s: connecting without a saved secret: %s", name, exc)
         return HttpBackend(backend, cred, retries=retries)

@@ -40,7 +40,6 @@ from app.domain.errors import (
     BackendNotFound,
     ConfigError,
     CredentialError,
-    KeyringUnavailable,
     ModeldeckError,
 )
 from app.domain.models import Backend, BackendKind, Credential, SourceState
@@ -73,14 +72,8 @@ SourceFactory = Callable[[Backend, Backends], CatalogSource]
 def default_source(backend: Backend, backends: Backends) -> CatalogSource:
     """The adapter for a registry backend (MLflow today; one line per new kind)."""
     if backend.kind is BackendKind.MLFLOW:
-        try:
-            http = backends.connect_http(backend.name)
-        except KeyringUnavailable as exc:
-            # No keyring, so no saved secret can be read: try without one. A registry
-            # that needs one answers 401, reported as such (with this reason logged).
-            log.warning("%s: connecting without a saved secret: %s", backend.name, exc)
-            http = backends.connect_http(backend.name, credential=Credential())
-        return MlflowSource(backend, http=http)
+        # without a usable keyring this connects with no secret (logged by connect_http)
+        return MlflowSource(backend, http=backends.connect_http(backend.name))
     raise ConfigError(f"{backend.name!r} is a {backend.kind} backend, not a model registry")
 
 

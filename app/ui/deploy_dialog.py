@@ -224,6 +224,11 @@ class DeployDialog(QDialog):
             f"Deploy {plan_model(plan)} v{self.version.currentText()} to {plan.target}"
         )
         self.confirm.setEnabled(plan.ok and bool(plan.changes))
+        # the label grew: lay the button row out now, not on some later event
+        self.confirm.updateGeometry()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
 
     def _plan_failed(self, gen: int, exc: BaseException) -> None:
         if gen == self._generation:

@@ -81,6 +81,12 @@ def test_deploy_dialog_deploys_and_activity_lists_it(
     assert "✓" in dialog.checks.text()
     assert "✗" not in dialog.checks.text()
     assert f"add app {gui_model}" in dialog.diff.toPlainText()
+    # the confirm button shows its whole label (it once stayed at the width of "Deploy")
+    label = dialog.confirm.text()
+    qtbot.waitUntil(
+        lambda: dialog.confirm.width() >= dialog.confirm.fontMetrics().horizontalAdvance(label),
+        timeout=5000,
+    )
     dialog.grab().save(str(artifacts_dir / "deploy-dialog-plan.png"))
 
     dialog.confirm.click()
