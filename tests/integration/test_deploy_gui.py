@@ -87,6 +87,12 @@ def test_deploy_dialog_deploys_and_activity_lists_it(
         lambda: dialog.confirm.width() >= dialog.confirm.fontMetrics().horizontalAdvance(label),
         timeout=5000,
     )
+    # and every pre-flight line is visible, not clipped to the first
+    assert dialog.checks.text().count("✓") >= 4
+    qtbot.waitUntil(
+        lambda: dialog.checks.height() >= dialog.checks.heightForWidth(dialog.checks.width()),
+        timeout=5000,
+    )
     dialog.grab().save(str(artifacts_dir / "deploy-dialog-plan.png"))
 
     dialog.confirm.click()
