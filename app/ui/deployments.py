@@ -14,8 +14,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
@@ -26,7 +24,7 @@ from app.domain.models import Deployment, DeploymentStatus
 from app.services.catalog import CatalogService
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import EmptyState, PageHeader, exact_time, relative_time
+from app.ui.widgets import EmptyState, PageHeader, TokenDelegate, exact_time, relative_time
 
 if TYPE_CHECKING:
     from app.domain.deploy import Plan
@@ -102,19 +100,9 @@ class DeploymentsModel(QAbstractTableModel):
         return None
 
 
-class StatusPillDelegate(QStyledItemDelegate):
-    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.tokens = tokens
-
+class StatusPillDelegate(TokenDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        if opt.widget is not None:
-            opt.widget.style().drawControl(
-                QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
-            )
+        opt = self.cell(painter, option, index)
         d: Deployment = index.data(DEPLOYMENT_ROLE)
         label, tone = STATUS_STYLE[d.status]
         color = QColor(getattr(self.tokens, tone))
@@ -140,22 +128,12 @@ class StatusPillDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class TrafficBarDelegate(QStyledItemDelegate):
+class TrafficBarDelegate(TokenDelegate):
     """A split bar: stable version in the accent colour, canary in amber."""
 
-    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.tokens = tokens
-
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        text = opt.text
-        opt.text = ""
-        if opt.widget is not None:
-            opt.widget.style().drawControl(
-                QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
-            )
+        text = str(index.data() or "")
+        opt = self.cell(painter, option, index)
         d: Deployment = index.data(DEPLOYMENT_ROLE)
         bar = QRect(opt.rect.left() + 8, opt.rect.center().y() - 3, 64, 6)
         painter.save()

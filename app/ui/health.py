@@ -53,8 +53,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
     QStyleOptionViewItem,
     QSystemTrayIcon,
     QTableView,
@@ -78,7 +76,7 @@ from app.domain.health import (
 )
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens, current_tokens
-from app.ui.widgets import EmptyState, PageHeader, named
+from app.ui.widgets import EmptyState, PageHeader, TokenDelegate, named
 
 log = logging.getLogger(__name__)
 _Index = QModelIndex | QPersistentModelIndex
@@ -196,21 +194,11 @@ def _spark_for(h: DeploymentHealth, key: str) -> Spark | None:
     )
 
 
-class SparklineDelegate(QStyledItemDelegate):
+class SparklineDelegate(TokenDelegate):
     """Paints a cached ``Spark`` (line + soft fill) and its latest value."""
 
-    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.tokens = tokens
-
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        if opt.widget is not None:
-            opt.widget.style().drawControl(
-                QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
-            )
+        opt = self.cell(painter, option, index)
         spark: Spark | None = index.data(SPARK_ROLE)
         h: DeploymentHealth = index.data(HEALTH_ROLE)
         rect = opt.rect.adjusted(10, 7, -10, -7)
@@ -272,21 +260,11 @@ class SparklineDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-class HealthPillDelegate(QStyledItemDelegate):
+class HealthPillDelegate(TokenDelegate):
     """Status as a pill: glyph + text + colour (never colour alone)."""
 
-    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.tokens = tokens
-
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        if opt.widget is not None:
-            opt.widget.style().drawControl(
-                QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
-            )
+        opt = self.cell(painter, option, index)
         h: DeploymentHealth = index.data(HEALTH_ROLE)
         paint_pill(painter, opt.rect, opt.font, self.tokens, h.status, stale=h.stale)
 
@@ -452,21 +430,11 @@ class FleetModel(QAbstractTableModel):
         return None
 
 
-class NameDelegate(QStyledItemDelegate):
+class NameDelegate(TokenDelegate):
     """App name in the body font, model name muted beside it."""
 
-    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.tokens = tokens
-
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        if opt.widget is not None:
-            opt.widget.style().drawControl(
-                QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget
-            )
+        opt = self.cell(painter, option, index)
         h: DeploymentHealth = index.data(HEALTH_ROLE)
         r = opt.rect.adjusted(10, 0, -8, 0)
         painter.save()

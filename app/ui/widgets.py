@@ -7,14 +7,20 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import qtawesome as qta
-from PySide6.QtCore import QObject, QSize, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
+
+from app.ui.theme import Tokens
 
 W = TypeVar("W", bound=QObject)
 
@@ -47,6 +53,30 @@ def exact_time(when: datetime | None) -> str:
     if when is None:
         return "unknown"
     return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+class TokenDelegate(QStyledItemDelegate):
+    """Base of the delegates that paint their own cell content (pills, sparklines,
+    split bars) over the themed item background (selection, hover)."""
+
+    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tokens = tokens
+
+    def cell(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> QStyleOptionViewItem:
+        """Draw the item's background and return its style option, text cleared."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        if widget is not None:
+            widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        return opt
 
 
 class PageHeader(QWidget):
