@@ -45,11 +45,17 @@ class Model:
     async def __call__(self, request: Request) -> JSONResponse:
         import pandas as pd
 
-        body = await request.json()
+        try:
+            body = await request.json()
+            frame = pd.DataFrame(body["inputs"])
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse(
+                {"error": f'expected JSON {{"inputs": [[...], ...]}}: {exc!r}'}, status_code=400
+            )
         version = self.stable
         if self.canary and random.uniform(0, 100) < self.percent:  # noqa: S311 - traffic split
             version = self.canary
-        predictions = self.models[version].predict(pd.DataFrame(body["inputs"]))
+        predictions = self.models[version].predict(frame)
         return JSONResponse(
             {"predictions": _plain(predictions), "model": self.name, "version": version},
             headers={"x-modeldeck-version": version},

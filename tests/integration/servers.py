@@ -198,12 +198,15 @@ def start_prometheus(
     timeout_s: float = 30,
     data_dir: Path | None = None,
     port: int | None = None,
+    scrape: dict[str, str] | None = None,
+    scrape_interval_s: int = 15,
 ) -> ServerProcess:
     """The Debian ``prometheus`` binary on a free loopback port, scraping itself.
 
     ``data_dir``: a prebuilt TSDB (e.g. backfilled with promtool) copied into
     ``workdir`` first; retention is then long enough to keep its history.
     ``port``: reuse a port (to restart a server at the same URL).
+    ``scrape``: more jobs, ``{job: "127.0.0.1:PORT"}`` (e.g. a Ray head's metrics).
     """
     exe = shutil.which("prometheus")
     require(exe is not None, "no prometheus binary (apt-get install prometheus)")
@@ -213,10 +216,14 @@ def start_prometheus(
         shutil.copytree(data_dir, workdir / "data")
     port = port or free_port()
     conf = workdir / "prometheus.yml"
+    jobs = {"self": f"{LOOPBACK}:{port}", **(scrape or {})}
     conf.write_text(
-        "global:\n  scrape_interval: 15s\n"
-        "scrape_configs:\n  - job_name: self\n    static_configs:\n"
-        f"      - targets: ['{LOOPBACK}:{port}']\n"
+        f"global:\n  scrape_interval: {scrape_interval_s}s\n"
+        "scrape_configs:\n"
+        + "".join(
+            f"  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n"
+            for job, target in jobs.items()
+        )
     )
     argv = [
         exe,
@@ -538,6 +545,8 @@ class RayHead:
     log_path: Path
     #: Ray's --temp-dir (short, under /tmp: unix sockets); removed by ``stop``
     temp_dir: Path | None = None
+    #: ``127.0.0.1:PORT`` of the node's Prometheus endpoint (every Ray and Serve metric)
+    metrics_target: str = ""
 
     def stop(self) -> None:
         """TERM the ``ray start --block`` process, TERM again after ~10 s, then KILL the
@@ -590,7 +599,7 @@ def start_ray(workdir: Path, *, timeout_s: float = 120) -> RayHead:
     # Ray puts unix sockets under its temp dir: keep the path short
     tmp = Path(tempfile.mkdtemp(prefix="mdray-", dir="/tmp"))
     workdir.mkdir(parents=True, exist_ok=True)
-    gcs, dash, serve_port = free_port(), free_port(), free_port()
+    gcs, dash, serve_port, metrics = free_port(), free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "RAY_USAGE_STATS_ENABLED": "0",
@@ -605,12 +614,18 @@ def start_ray(workdir: Path, *, timeout_s: float = 120) -> RayHead:
         "--num-cpus=2", "--num-gpus=0",
         f"--object-store-memory={256 * 1024 * 1024}",
         "--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}",
+        f"--metrics-export-port={metrics}",
         f"--temp-dir={tmp}", "--disable-usage-stats",
     ]  # fmt: skip
     log_path = workdir / "ray-head.log"
     proc = _spawn("ray", argv, env, log_path)
     head = RayHead(
-        proc, f"http://{LOOPBACK}:{dash}", f"http://{LOOPBACK}:{serve_port}", log_path, tmp
+        proc,
+        f"http://{LOOPBACK}:{dash}",
+        f"http://{LOOPBACK}:{serve_port}",
+        log_path,
+        tmp,
+        metrics_target=f"{LOOPBACK}:{metrics}",
     )
     try:
         wait_until(

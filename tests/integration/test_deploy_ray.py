@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,31 +24,15 @@ from app.services.workspace import Workspace
 from tests.integration.mlflow_support import modeldeck
 from tests.integration.servers import (
     RayHead,
-    backend_venv,
     closed_port,
-    require,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-HERE = Path(__file__).resolve().parent
-MODEL = f"const-{uuid.uuid4().hex[:6]}"
-
 
 @pytest.fixture(scope="module")
-def registered(mlflow_server: str) -> str:
-    """MODEL registered in the real MLflow in two versions (v1 → 1.0, v2 → 2.0)."""
-    py = backend_venv("mlflow") / "bin" / "python"
-    require(py.exists(), "no MLflow venv (make backend-venvs)")
-    proc = subprocess.run(
-        [str(py), str(HERE / "fixtures" / "register_constant_models.py"), mlflow_server, MODEL],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return MODEL
+def registered(constant_model: str) -> str:
+    return constant_model
 
 
 def add_target(ctx: AppContext, name: str, url: str, **options: str) -> None:
