@@ -9,7 +9,7 @@ MLFLOW_VERSION ?= 3.17.2
 RAY_VERSION ?= 2.60.0
 export MODELDECK_BACKENDS_DIR := $(BACKENDS_DIR)
 
-.PHONY: setup run demo test test-deps apt-deps backend-venvs lint fmt bench package package-check clean
+.PHONY: setup run demo test test-deps apt-deps backend-venvs lint fmt bench package package-check clean sandbox sandbox-stop sandbox-clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -91,3 +91,14 @@ package-check: package
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info artifacts .pytest_cache .mypy_cache .ruff_cache
+
+# The whole loop on one machine (real MLflow + Ray Serve + Prometheus, on loopback), with
+# Modeldeck connected; SANDBOX_GUI=0 runs it headless, checks it and stops it (CI does).
+sandbox: test-deps
+	$(BIN)/python -m tests.sandbox up
+
+sandbox-stop: setup
+	$(BIN)/python -m tests.sandbox stop
+
+sandbox-clean: setup
+	$(BIN)/python -m tests.sandbox clean
