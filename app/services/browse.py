@@ -106,15 +106,18 @@ class CatalogIndex:
     _rank_cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _names_blob: tuple[str, list[int]] | None = field(default=None, repr=False)
     _tag_pairs: tuple[list[int], list[str]] = field(default=([], []), repr=False)
+    _row_by_key: dict[tuple[str, str], int] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def row(self, source: str, name: str) -> int | None:
-        for i in range(len(self.ids)):
-            if self.name[i] == name and self.source[i] == source:
-                return i
-        return None
+        """The row of a model (a dict built on first use, not a scan per call)."""
+        if self._row_by_key is None or len(self._row_by_key) != len(self.ids):
+            self._row_by_key = {
+                k: i for i, k in enumerate(zip(self.source, self.name, strict=True))
+            }
+        return self._row_by_key.get((source, name))
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ class BrowseRequest:
 
 @dataclass(frozen=True)
 class BrowseResult:
-    rows: list[int]
+    #: index rows in view order (a numpy array: 100,000 of them are not turned into ints)
+    rows: IntArray
     query: CatalogQuery
     #: lower-cased words to highlight in names
     terms: tuple[str, ...] = ()
@@ -138,6 +142,11 @@ class BrowseResult:
     counts: dict[str, list[int]] = field(default_factory=dict)
     #: free text found no prefix match and the substring fallback has not run yet
     pending: bool = False
+    #: what ``facet_counts`` needs when ``search(counts=False)`` left them out:
+    #: the text/field mask and the mask of each selected facet
+    scope: tuple[BoolArray | None, dict[str, BoolArray]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
 
 class BrowseService:
@@ -200,20 +209,27 @@ class BrowseService:
 
     # ---------------------------------------------------------------- search
     def search(
-        self, index: CatalogIndex, request: BrowseRequest, *, fallback: bool = True
+        self,
+        index: CatalogIndex,
+        request: BrowseRequest,
+        *,
+        fallback: bool = True,
+        counts: bool = True,
     ) -> BrowseResult:
         """The rows of ``index`` matching ``request``, in its sort order, and facet counts.
 
         Runs inline on the UI thread: at 100,000 models a keystroke costs a few
         ms here (bench/catalog_ui.py measures it end to end). The substring fallback
         scans every description (≈70 ms): with ``fallback=False`` it is skipped and
-        the result says ``pending`` so the caller can run it on a worker."""
+        the result says ``pending`` so the caller can run it on a worker. With
+        ``counts=False`` the facet counts are left for ``facet_counts`` (the UI
+        computes them after the table has painted)."""
         import numpy as np
 
         query = CatalogQuery.parse(request.text)
         if not index.complete:
-            rows = list(range(len(index)))
-            return BrowseResult(rows if query.is_empty else [], query)
+            rows = np.arange(len(index) if query.is_empty else 0, dtype=np.int64)
+            return BrowseResult(rows, query)
         n = len(index)
         base: BoolArray | None = None
         substring = False
@@ -221,14 +237,14 @@ class BrowseService:
         if query.text:
             found = self._text_ids(query.text, fallback)
             if found is None:
-                return BrowseResult([], query, pending=True)
+                return BrowseResult(np.empty(0, dtype=np.int64), query, pending=True)
             ids, substring = found
             mask = np.zeros(n, dtype=bool)
             if ids:
                 id_arr = np.fromstring(ids, dtype=np.int64, sep=",")
                 id_arr = id_arr[id_arr < len(index.row_of_id)]
-                found = index.row_of_id[id_arr]
-                mask[found[found >= 0]] = True
+                hit = index.row_of_id[id_arr]
+                mask[hit[hit >= 0]] = True
             base = mask
             if substring:
                 terms = (query.text.strip('"').lower(),)
@@ -244,16 +260,22 @@ class BrowseService:
         final = base
         for m in facet_masks.values():
             final = m if final is None else final & m
-        counts: dict[str, list[int]] = {}
-        for facet in FACETS:
-            scope = base
-            for other, m in facet_masks.items():
-                if other != facet:
-                    scope = m if scope is None else scope & m
-            counts[facet] = _count(index, facet, scope)
         perm = self.order(index, request.sort, request.descending)
         view = perm if final is None else perm[final[perm]]
-        return BrowseResult(view.tolist(), query, terms, substring, counts)
+        return BrowseResult(
+            view,
+            query,
+            terms,
+            substring,
+            _facet_counts(index, base, facet_masks) if counts else {},
+            scope=(base, facet_masks),
+        )
+
+    def facet_counts(self, index: CatalogIndex, result: BrowseResult) -> dict[str, list[int]]:
+        """Facet → count per value code for ``result``, with disjunctive semantics."""
+        if result.counts or result.scope is None or not index.complete:
+            return result.counts
+        return _facet_counts(index, *result.scope)
 
     def _text_ids(self, text: str, fallback: bool = True) -> tuple[str, bool] | None:
         """FTS prefix match, else the substring fallback; memoized per text, since a
@@ -573,6 +595,19 @@ def _query_masks(index: CatalogIndex, query: CatalogQuery) -> list[BoolArray]:
         deployed = index.codes["deployed"] == 1
         masks.append(deployed if query.deployed else np.logical_not(deployed))
     return masks
+
+
+def _facet_counts(
+    index: CatalogIndex, base: BoolArray | None, facet_masks: Mapping[str, BoolArray]
+) -> dict[str, list[int]]:
+    counts: dict[str, list[int]] = {}
+    for facet in FACETS:
+        scope = base
+        for other, m in facet_masks.items():
+            if other != facet:
+                scope = m if scope is None else scope & m
+        counts[facet] = _count(index, facet, scope)
+    return counts
 
 
 def _count(index: CatalogIndex, facet: str, scope: BoolArray | None) -> list[int]:

@@ -7,9 +7,12 @@ How it stays fast at 100,000 models (PERFORMANCE.md; bench/catalog_ui.py):
   then every model's display columns load on a worker (≈1.4 s) and replace it.
 * A keystroke: ``BrowseService.search`` inline on the UI thread — one FTS5
   lookup (1.5-25 ms at 100k) mapped into in-memory columns plus numpy masks;
-  a model reset of the table. Inline because a round trip through the thread
-  pool would only add latency to a few-ms call. The slow substring fallback
-  (≈70 ms, when FTS finds nothing) runs on a worker.
+  a model reset of the table over the result's numpy array (no per-row Python
+  work; the view asks only for the rows it paints). Inline because a round trip
+  through the thread pool would only add latency to a few-ms call. The slow
+  substring fallback (≈70 ms, when FTS finds nothing) runs on a worker.
+* The facet counts (≈5 ms with the sidebar's repaint) come one event-loop turn
+  later, after the table has painted (``sig_counts_updated``).
 * A sort: a cached permutation per column (computed ahead on a worker).
 * Never a ``QSortFilterProxyModel`` over 100k Python rows (0.2-3.6 s a keystroke).
 """
@@ -17,7 +20,7 @@ How it stays fast at 100,000 models (PERFORMANCE.md; bench/catalog_ui.py):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import qtawesome as qta
@@ -67,7 +70,11 @@ from app.ui.theme import Tokens
 from app.ui.widgets import EmptyState, PageHeader, exact_time, named, relative_time
 
 if TYPE_CHECKING:
+    from app.services.browse import IntArray
     from app.ui.model_page import ModelPage
+
+    #: index rows in view order: a list for the first screen, then the search's array
+    Rows = Sequence[int] | IntArray
 
 _Index = QModelIndex | QPersistentModelIndex
 
@@ -90,6 +97,17 @@ ALIASES_ROLE = Qt.ItemDataRole.UserRole + 1
 MODEL_ROLE = Qt.ItemDataRole.UserRole + 2
 TERMS_ROLE = Qt.ItemDataRole.UserRole + 3
 HEALTH_ROLE = Qt.ItemDataRole.UserRole + 4
+#: the roles ``CatalogTableModel.data`` answers, as ints: a view asks for ten or so
+#: roles per cell per paint, so the others are turned away before any other work
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIASES, _MODEL, _TERMS, _HEALTH = (
+    int(ALIASES_ROLE),
+    int(MODEL_ROLE),
+    int(TERMS_ROLE),
+    int(HEALTH_ROLE),
+)
+_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ALIASES, _MODEL, _TERMS, _HEALTH))
 #: the direction a column sorts in when first clicked (newest first for times)
 DEFAULT_DESCENDING = {"updated": True, "latest": True}
 ROW_HEIGHT = 30
@@ -98,13 +116,15 @@ ROW_HEIGHT = 30
 class CatalogTableModel(QAbstractTableModel):
     """A view of ``CatalogIndex`` rows: ``rows[r]`` is the index row shown at ``r``.
 
-    Replaced whole (one model reset) per keystroke, facet click or sort.
+    Replaced whole (one model reset) per keystroke, facet click or sort. ``rows`` is
+    the search's numpy array as is (or a list for the first screen): nothing per row
+    happens in a reset, and the view asks ``data`` only for the rows it paints.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._index: CatalogIndex | None = None
-        self._rows: list[int] = []
+        self._rows: Rows = []
         self._terms: tuple[str, ...] = ()
         self._substring = False
         self._health: Mapping[tuple[str, str], str] = {}
@@ -113,7 +133,7 @@ class CatalogTableModel(QAbstractTableModel):
     def set_view(
         self,
         index: CatalogIndex,
-        rows: list[int],
+        rows: Rows,
         terms: tuple[str, ...] = (),
         substring: bool = False,
     ) -> None:
@@ -125,24 +145,24 @@ class CatalogTableModel(QAbstractTableModel):
     def set_health(self, health: Mapping[tuple[str, str], str]) -> None:
         """Health per ``(source, name)`` — from the health issue; rows without one show no dot."""
         self._health = health
-        if self._rows:
+        if len(self._rows):
             self.dataChanged.emit(
                 self.index(0, NAME_COL), self.index(len(self._rows) - 1, NAME_COL), [HEALTH_ROLE]
             )
 
     @property
-    def index_rows(self) -> list[int]:
+    def index_rows(self) -> Rows:
         return self._rows
 
     def key_at(self, row: int) -> tuple[str, str]:
         assert self._index is not None
-        i = self._rows[row]
+        i = int(self._rows[row])
         return self._index.source[i], self._index.name[i]
 
     def model_at(self, row: int) -> RegisteredModel:
         """The row as a (display-level) ``RegisteredModel``; descriptions are not in memory."""
         assert self._index is not None
-        ix, i = self._index, self._rows[row]
+        ix, i = self._index, int(self._rows[row])
         return RegisteredModel(
             source=ix.source[i],
             name=ix.name[i],
@@ -157,12 +177,16 @@ class CatalogTableModel(QAbstractTableModel):
 
     def row_of(self, source: str, name: str) -> int | None:
         ix = self._index
-        if ix is None:
+        i = ix.row(source, name) if ix is not None else None
+        if i is None:
             return None
-        for r, i in enumerate(self._rows):
-            if ix.name[i] == name and ix.source[i] == source:
-                return r
-        return None
+        rows = self._rows
+        if isinstance(rows, list):
+            return rows.index(i) if i in rows else None
+        import numpy as np  # loaded with the index
+
+        at = np.flatnonzero(np.asarray(rows) == i)
+        return int(at[0]) if len(at) else None
 
     # ------------------------------------------------------------------- Qt
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
@@ -179,25 +203,24 @@ class CatalogTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in _ROLES:
+            return None
         r = index.row()
         ix = self._index
-        if ix is None or not index.isValid() or r >= len(self._rows):
+        if ix is None or r < 0 or r >= len(self._rows):
             return None
-        i = self._rows[r]
-        key = COLUMN_KEYS[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(ix, i, key)
-        if role == TERMS_ROLE:
+        if role == _TERMS:
             return (self._terms, self._substring)
-        if role == HEALTH_ROLE:
+        i = int(self._rows[r])
+        if role == _DISPLAY:
+            return self._display(ix, i, COLUMN_KEYS[index.column()])
+        if role == _HEALTH:
             return self._health.get((ix.source[i], ix.name[i])) if self._health else None
-        if role == ALIASES_ROLE:
+        if role == _ALIASES:
             return ix.aliases[i]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(ix, i, key)
-        if role == MODEL_ROLE:
-            return self.model_at(r)
-        return None
+        if role == _TOOLTIP:
+            return self._tooltip(ix, i, COLUMN_KEYS[index.column()])
+        return self.model_at(r)  # MODEL_ROLE
 
     @staticmethod
     def _display(ix: CatalogIndex, i: int, key: str) -> str:
@@ -499,6 +522,8 @@ class CatalogPage(QWidget):
     sig_loaded = Signal()
     #: the table shows the answer to the current search/facets/sort
     sig_view_updated = Signal()
+    #: the facet counts match the view (they follow the table by one event-loop turn)
+    sig_counts_updated = Signal()
 
     def __init__(
         self,
@@ -645,6 +670,11 @@ class CatalogPage(QWidget):
 
         self._pending = QTimer(self, singleShot=True, interval=0)
         self._pending.timeout.connect(self._apply)
+        # facet counts after the table's repaint: the paint is posted before this
+        # zero-timer fires, so the rows show first and the sidebar a moment later
+        self._counts_for: tuple[CatalogIndex, BrowseResult] | None = None
+        self._counts_pending = QTimer(self, singleShot=True, interval=0)
+        self._counts_pending.timeout.connect(self._show_counts)
         self.search.textChanged.connect(lambda _t: self._pending.start())
         self.search.returnPressed.connect(self._focus_table)
         self.search.sig_leave_requested.connect(self._focus_table)
@@ -759,7 +789,7 @@ class CatalogPage(QWidget):
         self._generation += 1
         generation = self._generation
         request = self.request()
-        result = self.browse.search(index, request, fallback=False)
+        result = self.browse.search(index, request, fallback=False, counts=False)
         if not result.pending:
             self._show(index, result)
             return
@@ -781,7 +811,8 @@ class CatalogPage(QWidget):
         current = self._current_key()
         self.last_result = result
         self.model.set_view(index, result.rows, result.terms, result.substring)
-        self.facet_panel.facets.set_counts(result.counts)
+        self._counts_for = (index, result)
+        self._counts_pending.start()
         self._update_state()
         if current is not None:
             row = self.model.row_of(*current) if len(result.rows) < 5000 else None
@@ -791,6 +822,15 @@ class CatalogPage(QWidget):
                 self.table.selectionModel().blockSignals(False)
         self.sig_count_changed.emit(len(result.rows), self.total)
         self.sig_view_updated.emit()
+
+    def _show_counts(self) -> None:
+        """The facet counts of the last result shown (a zero-timer after ``_show``)."""
+        pending, self._counts_for = self._counts_for, None
+        if pending is None or pending[0] is not self._index:
+            return
+        index, result = pending
+        self.facet_panel.facets.set_counts(self.browse.facet_counts(index, result))
+        self.sig_counts_updated.emit()
 
     def _current_key(self) -> tuple[str, str] | None:
         page = self.model_page

@@ -81,11 +81,9 @@ def test_facets_combine_with_search_and_counts_are_right(
 ) -> None:
     page = window.catalog_page
     facets = page.facet_panel.facets
-    page.search.setText("fraud")
-    qtbot.waitUntil(
-        lambda: page.last_result is not None and page.last_result.query.text == "fraud",
-        timeout=5000,
-    )
+    # the counts follow the table by one event-loop turn
+    with qtbot.waitSignal(page.sig_counts_updated, timeout=5000):
+        page.search.setText("fraud")
     fraud = {(m.source, m.name) for m in demo_context.catalog.search("fraud")}
     owners = _sql(demo_context, "WHERE owner = ?", "ana.silva")
     # the count shown for a value is what clicking it will show
@@ -93,9 +91,10 @@ def test_facets_combine_with_search_and_counts_are_right(
     facets.toggle("owner", "ana.silva")
     qtbot.waitUntil(lambda: _shown(window) == fraud & owners, timeout=5000)
     # values of one facet OR, facets AND
-    facets.toggle("owner", "bo.chen")
+    with qtbot.waitSignal(page.sig_counts_updated, timeout=5000):
+        facets.toggle("owner", "bo.chen")
     both = owners | _sql(demo_context, "WHERE owner = ?", "bo.chen")
-    qtbot.waitUntil(lambda: _shown(window) == fraud & both, timeout=5000)
+    assert _shown(window) == fraud & both
     deployed = _sql(
         demo_context,
         "WHERE EXISTS (SELECT 1 FROM deployments d WHERE d.model_name = m.name "
@@ -247,11 +246,10 @@ def test_screenshots(
         qtbot.waitUntil(page.is_loaded, timeout=10_000)
         page.set_layout_mode("split")
         page.search.setText("fraud eu")
-        page.facet_panel.facets.toggle("alias", "champion")
-        qtbot.waitUntil(
-            lambda: page.last_result is not None and page.last_result.query.text == "fraud eu",
-            timeout=5000,
-        )
+        with qtbot.waitSignal(page.sig_counts_updated, timeout=5000):
+            page.facet_panel.facets.toggle("alias", "champion")
+        assert page.last_result is not None
+        assert page.last_result.query.text == "fraud eu"
         sub = page.header.subtitle
         qtbot.waitUntil(lambda: sub.width() >= sub.sizeHint().width(), timeout=2000)
         assert w.grab().save(str(artifacts_dir / f"catalog-search-{scheme}.png"))
