@@ -171,10 +171,17 @@ class KindMetrics:
     signals: tuple[SignalSpec, ...]
     app_label: str
     version_label: str
+    #: shortest ``rate()`` range that gives a smooth line: a cluster whose counters move
+    #: in steps (an exporter that flushes every N s) needs several steps per range
+    min_rate_s: int = 0
 
 
 KIND_METRICS: dict[BackendKind, KindMetrics] = {
-    BackendKind.RAY_SERVE: KindMetrics(RAY_SERVE_SIGNALS, "application", "deployment"),
+    # Ray's metrics agent exports every 10 s (metrics_report_interval_ms): a 20 s range
+    # holds one or two steps and zig-zags by ±50 % at a steady load; 60 s holds six
+    BackendKind.RAY_SERVE: KindMetrics(
+        RAY_SERVE_SIGNALS, "application", "deployment", min_rate_s=60
+    ),
 }
 
 
@@ -196,9 +203,9 @@ def render_promql(
     )
 
 
-def rate_range(step_s: float, scrape_interval_s: float) -> int:
-    """``rate()`` needs at least a few samples: max(step, 4 × scrape interval)."""
-    return max(math.ceil(step_s), math.ceil(4 * scrape_interval_s))
+def rate_range(step_s: float, scrape_interval_s: float, min_s: int = 0) -> int:
+    """``rate()`` needs at least a few samples: max(step, 4 × scrape interval, min_s)."""
+    return max(math.ceil(step_s), math.ceil(4 * scrape_interval_s), min_s)
 
 
 # ------------------------------------------------------------------ thresholds
@@ -487,6 +494,8 @@ def _summary(
         if value is None:
             parts.append(f"{data.spec.label}: idle")
             continue
+        if (value > bound) if th.direction is Direction.ABOVE else (value < bound):
+            continue  # over the bound, not yet for long enough: a pending reason says so
         sign = "≤" if th.direction is Direction.ABOVE else "≥"
         parts.append(
             f"{data.spec.label} {format_value(value, data.spec.unit)} "

@@ -390,7 +390,9 @@ class HealthService:
         Returns per deployment key: signal → data, and query problems (one line each).
         Raises ``Unreachable`` (and other transport errors) for the whole source.
         """
-        rate = rate_range(step, source.scrape_interval_s)
+        rate = rate_range(
+            step, source.scrape_interval_s, max((p.metrics.min_rate_s for p in plans), default=0)
+        )
         out: dict[tuple[str, str], dict[str, SignalData]] = defaultdict(dict)
         problems: dict[tuple[str, str], list[str]] = defaultdict(list)
         groups: dict[tuple[str, str, str, str, str], list[_Plan]] = defaultdict(list)

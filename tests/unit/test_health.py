@@ -31,8 +31,10 @@ from app.domain.health import (
     changes,
     evaluate,
     format_value,
+    kind_metrics,
     parse_duration,
     range_step,
+    rate_range,
     render_promql,
     replica_threshold,
 )
@@ -107,6 +109,18 @@ def test_short_breach_is_pending_not_degraded():
     v = _judge(_healthy_signals(**{LATENCY_P95: lat}))
     assert v.status is HealthStatus.HEALTHY
     assert "counts after 5 min" in v.why
+    # the summary never claims a breaching signal is within its bound
+    assert "412 ms ≤" not in v.why
+    assert "p95 latency 412 ms > 300 ms for 2 min (counts after 5 min)" in v.why
+    assert "error rate 0.1 % ≤ 1.0 %" in v.reasons[0]
+
+
+def test_ray_rate_range_spans_several_exports():
+    # Ray's agent exports every 10 s: a 4 × 5 s range would zig-zag
+    ray = kind_metrics(BackendKind.RAY_SERVE)
+    assert rate_range(15, 5, ray.min_rate_s) == 60
+    assert rate_range(300, 5, ray.min_rate_s) == 300
+    assert rate_range(15, 5) == 20
 
 
 def test_failing_beats_degraded_and_lists_both():
