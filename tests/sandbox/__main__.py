@@ -358,7 +358,9 @@ def up(state: State, t0: float) -> None:
     (root / "mlflow" / "seed.log").write_text(seed.stdout + seed.stderr)
     if seed.returncode != 0:
         raise RuntimeError(f"seeding MLflow failed:\n{seed.stderr[-3000:]}")
-    mark(f"MLflow seeded: {seed.stdout.count('model ')} models/versions written")
+    written = sum(line.startswith("model ") for line in seed.stdout.splitlines())
+    kept = sum(line.startswith("exists ") for line in seed.stdout.splitlines())
+    mark(f"MLflow seeded: {written} models written, {kept} kept from the last run")
 
     home = Path(state.home)
     configure_home(state)

@@ -1,6 +1,6 @@
 """A small, bounded traffic generator for the sandbox's deployed model (stdlib only).
 
-    python -m tests.sandbox.traffic URL [--seconds 3600] [--rps 4] [--bad-every 40]
+    python -m tests.sandbox.traffic URL [--seconds 3600] [--rps 4] [--bad-every 200]
 
 POSTs iris-shaped rows to URL at a rate that swings gently around ``--rps`` (so charts
 move), one request in ``--bad-every`` without ``inputs`` (the app answers 400: the error
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("url")
     p.add_argument("--seconds", type=float, default=3600)
     p.add_argument("--rps", type=float, default=4.0)
-    p.add_argument("--bad-every", type=int, default=40)
+    p.add_argument("--bad-every", type=int, default=200)
     args = p.parse_args(argv)
     host = urllib.parse.urlsplit(args.url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
