@@ -358,8 +358,9 @@ def up(state: State, t0: float) -> None:
     (root / "mlflow" / "seed.log").write_text(seed.stdout + seed.stderr)
     if seed.returncode != 0:
         raise RuntimeError(f"seeding MLflow failed:\n{seed.stderr[-3000:]}")
-    written = sum(line.startswith("model ") for line in seed.stdout.splitlines())
-    kept = sum(line.startswith("exists ") for line in seed.stdout.splitlines())
+    lines = [line.split() for line in seed.stdout.splitlines()]
+    written = len({w[1] for w in lines if len(w) > 1 and w[0] == "model"})
+    kept = len({w[1] for w in lines if len(w) > 1 and w[0] == "exists"})
     mark(f"MLflow seeded: {written} models written, {kept} kept from the last run")
 
     home = Path(state.home)
