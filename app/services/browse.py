@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from app.domain.health import HealthStatus
+
     BoolArray = npt.NDArray[np.bool_]
     IntArray = npt.NDArray[np.int64]
 
@@ -91,6 +93,8 @@ class CatalogIndex:
     aliases: list[tuple[tuple[str, str], ...]]
     deployed_on: list[str]
     total: int
+    #: row → the ``(target, app)`` of each of its deployments (deployed rows only)
+    deployments: dict[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     complete: bool = False
     #: facet → value labels by code (code order = sorted value order)
     values: dict[str, list[str]] = field(default_factory=dict)
@@ -365,6 +369,25 @@ class BrowseService:
             self._local.con = None
 
 
+def model_health(
+    index: CatalogIndex, statuses: Mapping[tuple[str, str], HealthStatus]
+) -> dict[tuple[str, str], HealthStatus]:
+    """``(source, name)`` → the worst known status over the model's deployments.
+
+    ``statuses`` is by deployment ``(target, app)`` (``HealthService.known_statuses``,
+    a fleet report); a deployment maps to models as the Deployed column does (a
+    deployment without a registry counts for every registry's model of that name).
+    Models none of whose deployments has a known status are left out."""
+    if not statuses:
+        return {}
+    out: dict[tuple[str, str], HealthStatus] = {}
+    for row, apps in index.deployments.items():
+        known = [statuses[a] for a in apps if a in statuses]
+        if known:
+            out[(index.source[row], index.name[row])] = max(known, key=lambda s: s.severity)
+    return out
+
+
 # ------------------------------------------------------------------ building
 def _build_lists(
     rows: Sequence[store.ModelTuple],
@@ -372,9 +395,9 @@ def _build_lists(
     *,
     total: int,
 ) -> CatalogIndex:
-    where: dict[str, list[tuple[str | None, str]]] = {}
-    for model_source, model_name, target, _app, _status in deployments:
-        where.setdefault(model_name, []).append((model_source, target))
+    where: dict[str, list[tuple[str | None, str, str]]] = {}
+    for model_source, model_name, target, app, _status in deployments:
+        where.setdefault(model_name, []).append((model_source, target, app))
     loads = json.loads
     n = len(rows)
     ids: list[int] = [0] * n
@@ -389,6 +412,7 @@ def _build_lists(
     tags_text: list[str] = [""] * n
     aliases: list[tuple[tuple[str, str], ...]] = [()] * n
     deployed: list[str] = [""] * n
+    apps: dict[int, tuple[tuple[str, str], ...]] = {}
     alias_memo: dict[str, tuple[tuple[str, str], ...]] = {}
     tag_rows: list[int] = []
     tag_vals: list[str] = []
@@ -413,7 +437,10 @@ def _build_lists(
         aliases[i] = a
         places = where.get(r[2])
         if places:
-            deployed[i] = ", ".join(sorted({t for s, t in places if s is None or s == r[1]}))
+            mine = [(t, a) for s, t, a in places if s is None or s == r[1]]
+            if mine:
+                deployed[i] = ", ".join(sorted({t for t, _a in mine}))
+                apps[i] = tuple(mine)
     return CatalogIndex(
         ids=ids,
         source=source,
@@ -428,6 +455,7 @@ def _build_lists(
         aliases=aliases,
         deployed_on=deployed,
         total=total,
+        deployments=apps,
         _tag_pairs=(tag_rows, tag_vals),
     )
 

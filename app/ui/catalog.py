@@ -20,6 +20,7 @@ How it stays fast at 100,000 models (PERFORMANCE.md; bench/catalog_ui.py):
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,7 @@ from app.services.browse import (
     BrowseResult,
     BrowseService,
     CatalogIndex,
+    model_health,
 )
 from app.services.catalog import CatalogService
 from app.ui.facets import FacetPanel
@@ -70,12 +72,14 @@ from app.ui.theme import Tokens
 from app.ui.widgets import EmptyState, PageHeader, exact_time, named, relative_time
 
 if TYPE_CHECKING:
+    from app.domain.health import FleetReport, HealthStatus
     from app.services.browse import IntArray
     from app.ui.model_page import ModelPage
 
     #: index rows in view order: a list for the first screen, then the search's array
     Rows = Sequence[int] | IntArray
 
+log = logging.getLogger(__name__)
 _Index = QModelIndex | QPersistentModelIndex
 
 #: key, header, default width, shown by default
@@ -149,6 +153,11 @@ class CatalogTableModel(QAbstractTableModel):
             self.dataChanged.emit(
                 self.index(0, NAME_COL), self.index(len(self._rows) - 1, NAME_COL), [HEALTH_ROLE]
             )
+
+    @property
+    def health_known(self) -> bool:
+        """Some model has a health dot (the name column keeps room for one in every row)."""
+        return bool(self._health)
 
     @property
     def index_rows(self) -> Rows:
@@ -251,7 +260,9 @@ class CatalogTableModel(QAbstractTableModel):
         if key == "name":
             text = self.description_of(ix.ids[i]) if self.description_of else ""
             first = next((ln for ln in text.splitlines() if ln.strip()), "")
-            return f"{ix.name[i]}\n{first.replace('**', '').replace('`', '')}".strip()
+            tip = f"{ix.name[i]}\n{first.replace('**', '').replace('`', '')}".strip()
+            health = self._health.get((ix.source[i], ix.name[i])) if self._health else None
+            return f"{tip}\nDeployment health: {health}" if health else tip
         if key == "tags":
             tags = json.loads(ix.tags_json[i])
             return "\n".join(f"{k} = {v}" for k, v in sorted(tags.items())) or None
@@ -320,7 +331,8 @@ class NameDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(getattr(t, health, t.unknown)))
             painter.drawEllipse(QRect(rect.left(), rect.center().y() - 3, 7, 7))
-            rect = rect.adjusted(14, 0, 0, 0)
+        if health or getattr(index.model(), "health_known", False):
+            rect = rect.adjusted(14, 0, 0, 0)  # names stay aligned, dot or not
         base = QFont(opt.font)
         base.setWeight(QFont.Weight.Medium)
         bold = QFont(base)
@@ -535,7 +547,11 @@ class CatalogPage(QWidget):
         browse: BrowseService | None = None,
         settings: QSettings | None = None,
         run_fetcher: Callable[[str, str], Any] | None = None,
+        health_statuses: Callable[[], Mapping[tuple[str, str], HealthStatus]] | None = None,
     ) -> None:
+        """``health_statuses`` reads the last known status of every deployment
+        (``HealthService.known_statuses``, on a worker) for the name column's dots
+        until the health poll reports (``show_fleet_report``)."""
         super().__init__(parent)
         self.setObjectName("page")
         self.setStyleSheet(catalog_stylesheet(tokens))
@@ -545,6 +561,10 @@ class CatalogPage(QWidget):
         self.browse = browse or BrowseService(catalog.cache.path)
         self._settings = _Settings(settings)
         self._run_fetcher = run_fetcher
+        self._health_statuses = health_statuses
+        #: (target, app) → status; None until the cache or a poll said
+        self._deployment_health: Mapping[tuple[str, str], HealthStatus] | None = None
+        self._health_reported = False
         sort = str(self._settings.get("sort", "updated"))
         self._sort: tuple[str, bool] = (
             sort if sort in COLUMN_KEYS else "updated",
@@ -716,6 +736,13 @@ class CatalogPage(QWidget):
             if on_loaded is not None:
                 on_loaded()
             self._tasks.run(self.browse.warm_orders, index, name="catalog search")
+            if self._health_statuses is not None and not self._health_reported:
+                self._tasks.run(
+                    self._health_statuses,
+                    name="cache info",
+                    on_done=self._show_cached_health,
+                    on_error=lambda exc: log.warning("known health statuses: %s", exc),
+                )
 
         self._tasks.run(load, name="catalog search", on_done=done, on_error=self._on_error)
         self._tasks.run(self._catalog.info, name="cache info", on_done=self._show_freshness)
@@ -726,6 +753,8 @@ class CatalogPage(QWidget):
     def _set_index(self, index: CatalogIndex) -> None:
         self._index = index
         self.total = index.total
+        if self._deployment_health is not None:
+            self.model.set_health(model_health(index, self._deployment_health))
         self.facet_panel.facets.set_facets(
             FACETS, index.values, index.global_counts, keep=self.facet_panel.facets.selections()
         )
@@ -1007,4 +1036,19 @@ class CatalogPage(QWidget):
             self.pages.addWidget(page)
 
     def set_health(self, health: Mapping[tuple[str, str], str]) -> None:
+        """Health dots by ``(source, name)`` as they are (see ``show_fleet_report``)."""
         self.model.set_health(health)
+
+    def show_fleet_report(self, report: FleetReport) -> None:
+        """A health poll's statuses: every deployment's, so they replace the last ones."""
+        self._health_reported = True
+        self._set_deployment_health({h.key: h.status for h in report.deployments})
+
+    def _show_cached_health(self, statuses: Mapping[tuple[str, str], HealthStatus]) -> None:
+        if not self._health_reported:  # a poll's report is newer than the cache's
+            self._set_deployment_health(statuses)
+
+    def _set_deployment_health(self, statuses: Mapping[tuple[str, str], HealthStatus]) -> None:
+        self._deployment_health = statuses
+        if self._index is not None and self._index.complete:
+            self.model.set_health(model_health(self._index, statuses))

@@ -94,6 +94,8 @@ class MainWindow(QMainWindow):
             # run params/metrics on demand for version compare; the sync service (and
             # httpx behind it) is built on the first fetch, not at start-up
             run_fetcher=lambda *a, **k: context.sync.run_data(*a, **k),  # noqa: PLW0108 - stays lazy
+            # health dots from the cache's last statuses (the service is built on a worker)
+            health_statuses=lambda: context.health.known_statuses(),  # noqa: PLW0108 - stays lazy
         )
         self.catalog_page.sig_add_registry_requested.connect(self._add_registry)
         self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)
@@ -367,6 +369,7 @@ class MainWindow(QMainWindow):
         from app.ui.health import HealthPage
 
         page = HealthPage(self.context.health, self.tasks, self.tokens)
+        page.controller.sig_report.connect(self.catalog_page.show_fleet_report)
         page.start()  # first poll now, then on the [health] poll_seconds interval
         return page
 

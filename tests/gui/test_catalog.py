@@ -12,9 +12,13 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from app.domain.health import HealthStatus, KnownStatus
+from app.domain.models import Deployment
 from app.services.browse import BrowseRequest, BrowseService
 from app.services.context import AppContext
+from app.store import health as health_store
 from app.ui import theme
+from app.ui.catalog import HEALTH_ROLE, NAME_COL, CatalogPage
 from app.ui.compare import CompareModel, compare_fields
 from app.ui.facets import FacetModel
 from app.ui.main_window import MainWindow
@@ -105,6 +109,52 @@ def test_facets_combine_with_search_and_counts_are_right(
     qtbot.waitUntil(lambda: _shown(window) == fraud & both & deployed, timeout=5000)
     page.clear_filters.click()
     qtbot.waitUntil(lambda: _shown(window) == fraud, timeout=5000)
+
+
+def _remember(ctx: AppContext, statuses: list[tuple[Deployment, HealthStatus]]) -> None:
+    """Statuses as a health poll leaves them in the cache (``known_statuses``)."""
+    with ctx.cache.write() as con:
+        health_store.save_statuses(
+            con, [KnownStatus(d.target, d.app, s, "", 0.0) for d, s in statuses]
+        )
+
+
+def _health(page: CatalogPage, source: str | None, name: str) -> object:
+    assert source is not None
+    row = page.model.row_of(source, name)
+    assert row is not None
+    return page.model.index(row, NAME_COL).data(HEALTH_ROLE)
+
+
+def test_health_dots_show_known_statuses_then_each_poll(qtbot, demo_context: AppContext) -> None:
+    failing, healthy, unknown = demo_context.catalog.deployments()[:3]
+    _remember(demo_context, [(failing, HealthStatus.FAILING), (healthy, HealthStatus.HEALTHY)])
+    w = MainWindow(demo_context)
+    qtbot.addWidget(w)
+    page = w.catalog_page
+    qtbot.waitUntil(page.is_loaded, timeout=10_000)
+    # the last statuses in the cache, read on a worker after the load
+    qtbot.waitUntil(
+        lambda: _health(page, failing.model_source, failing.model_name) == HealthStatus.FAILING,
+        timeout=5000,
+    )
+    assert _health(page, healthy.model_source, healthy.model_name) == HealthStatus.HEALTHY
+    # a deployed model whose status nobody knows, and a model that is not deployed: no dot
+    assert _health(page, unknown.model_source, unknown.model_name) is None
+    index = page._index
+    assert index is not None
+    idle = index.deployed_on.index("")
+    assert _health(page, index.source[idle], index.name[idle]) is None
+    # the health page's poll replaces them (the demo has no metrics source: unknown)
+    health = w.page("health")
+    qtbot.waitUntil(lambda: health.controller.last is not None, timeout=10_000)  # type: ignore[attr-defined]
+    qtbot.waitUntil(
+        lambda: _health(page, failing.model_source, failing.model_name) == HealthStatus.UNKNOWN,
+        timeout=5000,
+    )
+    assert _health(page, unknown.model_source, unknown.model_name) == HealthStatus.UNKNOWN
+    assert _health(page, index.source[idle], index.name[idle]) is None
+    w.shutdown()
 
 
 @pytest.mark.parametrize(
@@ -237,6 +287,22 @@ def test_screenshots(
 ) -> None:
     monkeypatch.setenv("MODELDECK_THEME", scheme)
     theme.apply(cast(QApplication, QApplication.instance()))
+    # a fleet as a poll leaves it: mostly healthy, some degraded or unknown, a few
+    # failing — and among the models on the screenshot, one of each
+    browse = BrowseService(demo_context.cache.path)
+    index = browse.load()
+    shown = browse.search(index, BrowseRequest("fraud eu", {"alias": frozenset({"champion"})}))
+    on_screen = {(index.source[i], index.name[i]) for i in shown.rows[:20]}
+    browse.close()
+    mix = [HealthStatus.HEALTHY] * 5 + [HealthStatus.DEGRADED, HealthStatus.UNKNOWN]
+    mix += [HealthStatus.HEALTHY] * 3 + [HealthStatus.FAILING]
+    deployments = demo_context.catalog.deployments()
+    first = [d for d in deployments if (d.model_source, d.model_name) in on_screen]
+    assert len(first) >= 2
+    rest = [d for d in deployments if d not in first]
+    worst = [HealthStatus.FAILING, HealthStatus.DEGRADED]
+    _remember(demo_context, [(d, (worst + mix)[i]) for i, d in enumerate(first)])
+    _remember(demo_context, [(d, mix[i % len(mix)]) for i, d in enumerate(rest)])
     try:
         w = MainWindow(demo_context)
         qtbot.addWidget(w)
@@ -252,6 +318,9 @@ def test_screenshots(
         assert page.last_result.query.text == "fraud eu"
         sub = page.header.subtitle
         qtbot.waitUntil(lambda: sub.width() >= sub.sizeHint().width(), timeout=2000)
+        m = page.model
+        dots = lambda: [m.index(r, NAME_COL).data(HEALTH_ROLE) for r in range(m.rowCount())]  # noqa: E731
+        qtbot.waitUntil(lambda: HealthStatus.FAILING in dots(), timeout=5000)
         assert w.grab().save(str(artifacts_dir / f"catalog-search-{scheme}.png"))
         source, name = page.model.key_at(0)
         model_page = page.open_model(source, name)
