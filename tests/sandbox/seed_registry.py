@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import sys
 import warnings
+from typing import Any
 
 import mlflow  # type: ignore[import-not-found]  # the MLflow venv only
-from mlflow import MlflowClient  # type: ignore[import-not-found]
+from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException  # type: ignore[import-not-found]
 
 warnings.filterwarnings("ignore")
@@ -102,7 +103,7 @@ def seed_catalog(client: MlflowClient) -> int:
 
 
 def seed_real(client: MlflowClient) -> None:
-    import numpy as np  # type: ignore[import-not-found]
+    import numpy as np
     from sklearn.datasets import load_diabetes, load_iris  # type: ignore[import-not-found]
     from sklearn.linear_model import (  # type: ignore[import-not-found]
         LinearRegression,
@@ -114,7 +115,7 @@ def seed_real(client: MlflowClient) -> None:
     from sklearn.preprocessing import StandardScaler  # type: ignore[import-not-found]
 
     mlflow.set_experiment("sandbox")
-    real = {
+    real: dict[str, Any] = {
         "iris-classifier": (
             load_iris(return_X_y=True),
             [
