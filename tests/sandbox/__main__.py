@@ -476,9 +476,14 @@ def cmd_up(_args: argparse.Namespace) -> int:
     check_prerequisites()
     root.mkdir(parents=True, exist_ok=True)
     state = State.load(root)
-    if state is not None and state.running():
+    servers = ("mlflow", "ray", "prometheus")
+    if state is not None and all(n in state.procs and state.procs[n].alive() for n in servers):
         say(f"already running (state in {root})")
     else:
+        if state is not None and state.running():
+            gone = [n for n in servers if n not in state.procs or not state.procs[n].alive()]
+            say(f"{', '.join(gone)} had exited: restarting the sandbox")
+            stop_all(state)
         state = State(str(root), str(root / "home"))
         state.save()
         try:
