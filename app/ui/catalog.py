@@ -333,14 +333,12 @@ class NameDelegate(QStyledItemDelegate):
             painter.drawEllipse(QRect(rect.left(), rect.center().y() - 3, 7, 7))
         if health or getattr(index.model(), "health_known", False):
             rect = rect.adjusted(14, 0, 0, 0)  # names stay aligned, dot or not
-        base = QFont(opt.font)
-        base.setWeight(QFont.Weight.Medium)
-        bold = QFont(base)
-        bold.setWeight(QFont.Weight.Bold)
-        fm, bfm = QFontMetrics(base), QFontMetrics(bold)
+        base, bold, fm, bfm = _name_fonts(opt.font)
         text_color = QColor(t.text)
         x = rect.left()
         right = rect.right()
+        # a baseline, not a rect and flags: drawText(QRect, ...) lays the text out anew
+        baseline = rect.top() + (rect.height() + fm.ascent() - fm.descent()) // 2
         pos = 0
         pieces: list[tuple[str, bool]] = []
         for s, e in highlight_spans(text, terms, substring):
@@ -360,15 +358,42 @@ class NameDelegate(QStyledItemDelegate):
                 w = right - x
             painter.setFont(bold if hot else base)
             painter.setPen(QColor(t.accent) if hot else text_color)
-            painter.drawText(
-                QRect(x, rect.top(), w + 2, rect.height()),
-                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                piece,
-            )
+            painter.drawText(x, baseline, piece)
             x += w
             if x >= right:
                 break
         painter.restore()
+
+
+#: font key → the name column's fonts and metrics (built once, not per cell)
+_NAME_FONTS: dict[str, tuple[QFont, QFont, QFontMetrics, QFontMetrics]] = {}
+#: font key → the alias pills' font and metrics
+_PILL_FONTS: dict[str, tuple[QFont, QFontMetrics]] = {}
+#: (font key, label) → width of a pill's label
+_PILL_WIDTHS: dict[tuple[str, str], int] = {}
+
+
+def _name_fonts(font: QFont) -> tuple[QFont, QFont, QFontMetrics, QFontMetrics]:
+    key = font.key()
+    fonts = _NAME_FONTS.get(key)
+    if fonts is None:
+        base = QFont(font)
+        base.setWeight(QFont.Weight.Medium)
+        bold = QFont(base)
+        bold.setWeight(QFont.Weight.Bold)
+        fonts = _NAME_FONTS[key] = (base, bold, QFontMetrics(base), QFontMetrics(bold))
+    return fonts
+
+
+def _pill_font(base_font: QFont) -> tuple[str, QFont, QFontMetrics]:
+    key = base_font.key()
+    cached = _PILL_FONTS.get(key)
+    if cached is None:
+        font = QFont(base_font)
+        font.setPointSizeF(max(7.5, font.pointSizeF() - 1))
+        font.setWeight(QFont.Weight.Medium)
+        cached = _PILL_FONTS[key] = (font, QFontMetrics(font))
+    return (key, *cached)
 
 
 class AliasPillDelegate(QStyledItemDelegate):
@@ -393,29 +418,32 @@ def paint_pills(
     aliases: tuple[tuple[str, str], ...] | list[tuple[str, str]],
     t: Tokens,
 ) -> None:
-    font = QFont(base_font)
-    font.setPointSizeF(max(7.5, font.pointSizeF() - 1))
-    font.setWeight(QFont.Weight.Medium)
-    fm = QFontMetrics(font)
+    key, font, fm = _pill_font(base_font)
+    if len(_PILL_WIDTHS) > 4096:
+        _PILL_WIDTHS.clear()
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setFont(font)
     x = rect.left() + 8
     h = fm.height() + 4
     y = rect.top() + (rect.height() - h) // 2
+    baseline = y + (h + fm.ascent() - fm.descent()) // 2
     for alias, version in aliases:
         label = f"{alias} v{version}"
-        w = fm.horizontalAdvance(label) + 14
+        text_w = _PILL_WIDTHS.get((key, label))
+        if text_w is None:
+            text_w = _PILL_WIDTHS[(key, label)] = fm.horizontalAdvance(label)
+        w = text_w + 14
         if x + w > rect.right() - 4:
             painter.setPen(QColor(t.muted))
-            painter.drawText(QRect(x, y, 20, h), Qt.AlignmentFlag.AlignVCenter, "…")
+            painter.drawText(x, baseline, "…")
             break
         champion = alias == "champion"
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(t.accent if champion else t.hover))
         painter.drawRoundedRect(QRect(x, y, w, h), h / 2, h / 2)
         painter.setPen(QColor(t.accent_text if champion else t.text))
-        painter.drawText(QRect(x, y, w, h), Qt.AlignmentFlag.AlignCenter, label)
+        painter.drawText(x + 7, baseline, label)  # centred: 7 px either side
         x += w + 4
     painter.restore()
 
