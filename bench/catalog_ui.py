@@ -194,7 +194,8 @@ def main() -> None:
 
     spin(page.is_loaded)
     print(f"in-process window: {page.total:,} models loaded")
-    spin(lambda: not any(t.name == "catalog search" for t in w.tasks.tasks))  # sort keys warmed
+    # sort keys warmed, health statuses read: nothing left on a worker
+    spin(lambda: not any(t.name in ("catalog search", "cache info") for t in w.tasks.tasks))
 
     class PaintClock(QObject):
         """Stamps the end of the window's first repaint that paints the table after the
