@@ -177,10 +177,11 @@ class KindMetrics:
 
 
 KIND_METRICS: dict[BackendKind, KindMetrics] = {
-    # Ray's metrics agent exports every 10 s (metrics_report_interval_ms): a 20 s range
-    # holds one or two steps and zig-zags by ±50 % at a steady load; 60 s holds six
+    # Ray's metrics agent exports every 10 s (metrics_report_interval_ms), so a range
+    # holds N or N-1 counter steps by phase: measured on the sandbox at a steady load,
+    # 20 s zig-zagged by ±33 %, 60 s by ±10 %; 120 s keeps it to ≈ ±5 %
     BackendKind.RAY_SERVE: KindMetrics(
-        RAY_SERVE_SIGNALS, "application", "deployment", min_rate_s=60
+        RAY_SERVE_SIGNALS, "application", "deployment", min_rate_s=120
     ),
 }
 
