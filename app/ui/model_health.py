@@ -94,6 +94,138 @@ class _Curve:
         self.label, self.x, self.y, self.item, self.data = label, x, y, item, data
 
 
+def m4(
+    x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int, *, finite: bool = False
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The samples of ``x`` (sorted) in [x0, x1], one more on each side, reduced to four
+    per pixel column: first, min, max, last (M4, Jugel et al., VLDB 2014).
+
+    The line through them lights the same pixels as the line through every sample: each
+    column spans all the values its samples reach (a one-sample spike shows), and the
+    joins between columns are the real ones (last sample → next first). The work is one
+    ``searchsorted`` of the column edges and two ``reduceat`` passes over the visible
+    slice. Min and max go in whichever order travels less (same pixels, fewer stroked).
+    Returns ``(x, y, decimated)``; up to four samples per column come back unchanged.
+    NaN (a gap) wins a column only when it has no finite sample (``finite``: y has no NaN).
+    """
+    n = x.size
+    i0 = max(int(np.searchsorted(x, x0, "left")) - 1, 0)
+    i1 = min(int(np.searchsorted(x, x1, "right")) + 1, n)
+    xs, ys = x[i0:i1], y[i0:i1]
+    columns = max(int(columns), 1)
+    if xs.size <= 4 * columns or x1 <= x0:
+        return xs, ys, False
+    # column edges across the view, and as far beyond it as the outer samples lie
+    step = (x1 - x0) / columns
+    first_col = math.floor((float(xs[0]) - x0) / step)
+    last_col = math.floor((float(xs[-1]) - x0) / step)
+    edges = x0 + step * np.arange(first_col + 1, last_col + 1, dtype=float)
+    starts = np.concatenate(([0], np.searchsorted(xs, edges, "left")))
+    starts = starts[np.concatenate(([True], starts[1:] > starts[:-1]))]  # no empty columns
+    starts = starts[starts < xs.size]
+    lasts = np.empty_like(starts)
+    lasts[:-1] = starts[1:] - 1
+    lasts[-1] = xs.size - 1
+    lo = (np.minimum if finite else np.fmin).reduceat(ys, starts)
+    hi = (np.maximum if finite else np.fmax).reduceat(ys, starts)
+    first, last = ys[starts], ys[lasts]
+    # first → min → max → last, or first → max → min → last: whichever is shorter
+    down_first = np.abs(first - hi) + np.abs(lo - last) < np.abs(first - lo) + np.abs(hi - last)
+    out_x = np.empty(4 * starts.size)
+    out_y = np.empty(4 * starts.size)
+    out_x[0::4] = xs[starts]
+    # min and max on the column's centre: a first sample right on the column's left edge
+    # may be drawn in the pixel before, its whole column must not
+    col = first_col + np.searchsorted(edges, xs[starts], "right")
+    out_x[1::4] = out_x[2::4] = x0 + step * (col + 0.5)
+    out_x[3::4] = xs[lasts]
+    out_y[0::4] = first
+    out_y[1::4] = np.where(down_first, hi, lo)
+    out_y[2::4] = np.where(down_first, lo, hi)
+    out_y[3::4] = last
+    return out_x, out_y, True
+
+
+class PeakCurve(pg.PlotCurveItem):  # type: ignore[misc]  # pyqtgraph has no type hints
+    """A series of any length drawn from at most four points per pixel column (``m4``).
+
+    Recomputed when the visible X range or the plot width changes, never when only Y
+    moves. Bounds come from the full data (the visible slice for the Y auto-range), so
+    auto-range and the crosshair see every sample. pyqtgraph's own 'peak' downsampling
+    keeps five buckets per pixel and runs its generic clip/downsample path twice per pan
+    step (X, then the Y auto-range); stroking those extra segments was most of the
+    curve's share of a pan step at 10^6 points.
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, pen: Any) -> None:
+        super().__init__(pen=pen)
+        self.full_x, self.full_y = x, y
+        self.finite = bool(np.isfinite(y).all())
+        self._key: tuple[float, float, int] | None = None
+        self._y_bounds: dict[tuple[int, int], tuple[float | None, float | None]] = {}
+        finite_x = x[np.isfinite(x)]
+        self._x_bounds = (
+            (float(finite_x[0]), float(finite_x[-1])) if finite_x.size else (None, None)
+        )
+        self._all_y = self._finite_range(y)
+        self.decimated = False
+        # until the view is known: the whole span at a nominal 2,000 columns
+        if self._x_bounds[0] is not None:
+            self._show(self._x_bounds[0], self._x_bounds[1], 2000)
+
+    def _finite_range(self, y: np.ndarray) -> tuple[float | None, float | None]:
+        y = y if self.finite else y[np.isfinite(y)]
+        return (float(y.min()), float(y.max())) if y.size else (None, None)
+
+    def _show(self, x0: float, x1: float, columns: int) -> None:
+        key = (x0, x1, columns)
+        if key == self._key:
+            return
+        self._key = key
+        xs, ys, self.decimated = m4(self.full_x, self.full_y, x0, x1, columns, finite=self.finite)
+        self.setData(
+            xs,
+            ys,
+            connect="all" if self.finite else "finite",
+            skipFiniteCheck=self.finite,
+            # antialiasing columns of vertical spans adds cost, not detail
+            antialias=not self.decimated,
+        )
+
+    def viewTransformChanged(self) -> None:
+        super().viewTransformChanged()
+        vb = self.getViewBox()
+        if not isinstance(vb, pg.ViewBox) or self._x_bounds[0] is None:
+            return
+        width = vb.width()
+        if width <= 0:
+            return
+        (x0, x1), _ = vb.viewRange()
+        views = self.scene().views() if self.scene() is not None else []
+        dpr = views[0].devicePixelRatioF() if views else 1.0
+        self._show(float(x0), float(x1), max(1, round(width * dpr)))
+
+    def dataBounds(
+        self,
+        ax: int,
+        frac: float = 1.0,
+        orthoRange: Sequence[float] | None = None,  # noqa: N803 - pyqtgraph passes it by name
+    ) -> tuple[float | None, float | None]:
+        if frac < 1.0:
+            return super().dataBounds(ax, frac, orthoRange)
+        if ax == 0:
+            return self._x_bounds
+        if orthoRange is None:
+            return self._all_y
+        i0 = int(np.searchsorted(self.full_x, orthoRange[0], "left"))
+        i1 = int(np.searchsorted(self.full_x, orthoRange[1], "right"))
+        cached = self._y_bounds.get((i0, i1))
+        if cached is None:
+            cached = self._finite_range(self.full_y[i0:i1])
+            self._y_bounds = {(i0, i1): cached}  # only the last range: a pan moves on
+        return cached
+
+
 class CustomRangeDialog(QDialog):
     def __init__(self, start: float, end: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -351,8 +483,6 @@ class ModelHealthView(QWidget):
             axis = {"bottom": pg.DateAxisItem(orientation="bottom")} if last else {}
             plot = self.charts.addPlot(row=row, col=0, axisItems=axis)
             self.plots[chart] = plot
-            plot.setDownsampling(auto=True, mode="peak")
-            plot.setClipToView(True)
             plot.showGrid(x=True, y=True, alpha=0.12)
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseMode(pg.ViewBox.PanMode)
@@ -382,16 +512,9 @@ class ModelHealthView(QWidget):
                     x = np.asarray(s.t, dtype=float)
                     y = np.asarray(s.v, dtype=float) * scale
                     pen = pg.mkPen(color, width=1, style=_STYLE.get(key, Qt.PenStyle.SolidLine))
-                    # gaps stay gaps ("finite"); big series drop antialiasing: it dominates
-                    # the cost of a pan at 10^5-10^6 points (bench/health.py)
-                    finite = bool(np.isfinite(y).all())
-                    item = plot.plot(
-                        x,
-                        y,
-                        pen=pen,
-                        connect="all" if finite else "finite",
-                        antialias=x.size <= 20_000,
-                    )
+                    # gaps stay gaps; at most four points per pixel column reach the painter
+                    item = PeakCurve(x, y, pen)
+                    plot.addItem(item)
                     label = (
                         " ".join(p for p in (_SHORT.get(key, ""), version) if p) or data.spec.title
                     )
