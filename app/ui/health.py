@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,6 +42,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QPixmap,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -194,41 +196,114 @@ def _spark_for(h: DeploymentHealth, key: str) -> Spark | None:
     )
 
 
-class SparklineDelegate(TokenDelegate):
-    """Paints a cached ``Spark`` (line + soft fill) and its latest value."""
+class _CellDelegate(TokenDelegate):
+    """A cell that paints all of its content itself: the style draws only the themed
+    background (selection, hover), so the option needs nothing from the model."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: _Index) -> None:
+        # QStyledItemDelegate's version asks the model for ~8 roles (font, icon, check
+        # state, text…) that these cells never show: 8 Python data() calls per cell
+        if isinstance(index, QModelIndex):
+            option.index = index
+
+
+class _Pixmaps:
+    """A small LRU of rendered cell pictures (the visible page's, and some scrolled past)."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], QPixmap] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> QPixmap | None:
+        pm = self._items.get(key)
+        if pm is not None:
+            self._items.move_to_end(key)
+        return pm
+
+    def put(self, key: tuple[Any, ...], pm: QPixmap) -> QPixmap:
+        self._items[key] = pm
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return pm
+
+
+def _blank(width: int, height: int, dpr: float) -> QPixmap:
+    pm = QPixmap(max(1, round(width * dpr)), max(1, round(height * dpr)))
+    pm.setDevicePixelRatio(dpr)
+    pm.fill(Qt.GlobalColor.transparent)
+    return pm
+
+
+class SparklineDelegate(_CellDelegate):
+    """Paints a cached ``Spark`` (line + soft fill) and its latest value.
+
+    The antialiased 1.5 px line goes through Qt's general stroker: rendering both paths
+    cost more than everything else in a fleet repaint, so each spark is rendered once per
+    size and colour into a pixmap, and a repaint only copies it.
+    """
+
+    #: room around the plot area for the pen's width and caps
+    MARGIN = 2
+
+    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
+        super().__init__(tokens, parent)
+        self._pixmaps = _Pixmaps()
+        self._fonts: tuple[QFont, QFont] | None = None
+
+    def _tnum(self, base: QFont) -> QFont:
+        if self._fonts is None or self._fonts[0] != base:
+            font = QFont(base)
+            font.setFeature(QFont.Tag("tnum"), 1)
+            self._fonts = (QFont(base), font)
+        return self._fonts[1]
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         opt = self.cell(painter, option, index)
         spark: Spark | None = index.data(SPARK_ROLE)
-        h: DeploymentHealth = index.data(HEALTH_ROLE)
         rect = opt.rect.adjusted(10, 7, -10, -7)
         value_w = 64
         area = QRectF(rect.left(), rect.top(), max(10, rect.width() - value_w - 8), rect.height())
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        muted = QColor(self.tokens.muted)
+        text_rect = QRectF(area.right() + 8, rect.top(), value_w, rect.height())
+        align = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
         if spark is None:
-            pen = QPen(QColor(self.tokens.border), 1, Qt.PenStyle.DashLine)
-            painter.setPen(pen)
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(QColor(self.tokens.border), 1, Qt.PenStyle.DashLine))
             y = area.center().y()
             painter.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
-            painter.setPen(muted)
-            painter.drawText(
-                QRectF(area.right() + 8, rect.top(), value_w, rect.height()),
-                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                "no data",
-            )
+            painter.setPen(QColor(self.tokens.muted))
+            painter.drawText(text_rect, align, "no data")
             painter.restore()
             return
-        color = (
-            QColor(self.tokens.accent)
-            if h.status in (HealthStatus.HEALTHY, HealthStatus.UNKNOWN)
-            else status_color(self.tokens, h.status)
-        )
+        h: DeploymentHealth = index.data(HEALTH_ROLE)
         if spark.stale:
-            color = muted
-        painter.translate(area.left(), area.bottom())
-        painter.scale(area.width(), -area.height())
+            color = self.tokens.muted
+        elif h.status in (HealthStatus.HEALTHY, HealthStatus.UNKNOWN):
+            color = self.tokens.accent
+        else:
+            color = getattr(self.tokens, h.status.value)
+        w, ht = int(area.width()), int(area.height())
+        dpr = painter.device().devicePixelRatioF()
+        key = (spark, w, ht, color, dpr)
+        pm = self._pixmaps.get(key)
+        if pm is None:
+            pm = self._pixmaps.put(key, self._render(spark, w, ht, color, dpr))
+        m = self.MARGIN
+        painter.drawPixmap(QPointF(area.left() - m, area.top() - m), pm)
+        painter.save()
+        painter.setPen(opt.palette.text().color())
+        painter.setFont(self._tnum(opt.font))
+        painter.drawText(text_rect, align, spark.last)
+        painter.restore()
+
+    def _render(self, spark: Spark, w: int, h: int, color_name: str, dpr: float) -> QPixmap:
+        m = self.MARGIN
+        pm = _blank(w + 2 * m, h + 2 * m, dpr)
+        painter = QPainter(pm)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.translate(m, m + h)
+        painter.scale(w, -h)
+        color = QColor(color_name)
         grad = QLinearGradient(0, 1, 0, 0)
         top, bottom = QColor(color), QColor(color)
         top.setAlpha(60)
@@ -245,28 +320,31 @@ class SparklineDelegate(TokenDelegate):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(spark.line)
-        painter.resetTransform()
-        painter.restore()
-        painter.save()
-        painter.setPen(opt.palette.text().color())
-        font = QFont(opt.font)
-        font.setFeature(QFont.Tag("tnum"), 1)
-        painter.setFont(font)
-        painter.drawText(
-            QRectF(area.right() + 8, rect.top(), value_w, rect.height()),
-            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-            spark.last,
-        )
-        painter.restore()
+        painter.end()
+        return pm
 
 
-class HealthPillDelegate(TokenDelegate):
-    """Status as a pill: glyph + text + colour (never colour alone)."""
+class HealthPillDelegate(_CellDelegate):
+    """Status as a pill: glyph + text + colour (never colour alone), rendered once per
+    status, cell size and font."""
+
+    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
+        super().__init__(tokens, parent)
+        self._pixmaps = _Pixmaps(32)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         opt = self.cell(painter, option, index)
         h: DeploymentHealth = index.data(HEALTH_ROLE)
-        paint_pill(painter, opt.rect, opt.font, self.tokens, h.status, stale=h.stale)
+        cell, dpr = opt.rect, painter.device().devicePixelRatioF()
+        key = (h.status, cell.width(), cell.height(), opt.font.key(), dpr)
+        pm = self._pixmaps.get(key)
+        if pm is None:
+            pm = _blank(cell.width(), cell.height(), dpr)
+            p = QPainter(pm)
+            paint_pill(p, QRect(0, 0, cell.width(), cell.height()), opt.font, self.tokens, h.status)
+            p.end()
+            self._pixmaps.put(key, pm)
+        painter.drawPixmap(cell.topLeft(), pm)
 
 
 def paint_pill(
@@ -318,6 +396,8 @@ class FleetModel(QAbstractTableModel):
         self.tokens = tokens
         self._all: list[DeploymentHealth] = []
         self._sparks: list[tuple[Spark | None, Spark | None]] = []
+        self._display: list[tuple[str | None, ...]] = []
+        self._muted = QColor(tokens.muted)
         self._rows: list[int] = []
         self._statuses: set[HealthStatus] = set()
         self._target = ""
@@ -327,6 +407,7 @@ class FleetModel(QAbstractTableModel):
         self.beginResetModel()
         self._all = list(rows)
         self._sparks = [(_spark_for(h, LATENCY_P95), _spark_for(h, ERROR_RATE)) for h in rows]
+        self._display = [_display_row(h) for h in rows]
         self._rows = self._filtered()
         self.endResetModel()
 
@@ -377,37 +458,29 @@ class FleetModel(QAbstractTableModel):
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+        # called ~8 times per painted cell, mostly for roles this model never sets
+        if role not in _ROLES:
             return None
-        i = self._rows[index.row()]
-        h = self._all[i]
+        row = index.row()
+        if row < 0 or row >= len(self._rows):  # an invalid index has row -1
+            return None
+        i = self._rows[row]
         col = index.column()
         if role == HEALTH_ROLE:
-            return h
+            return self._all[i]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display[i][col]
         if role == SPARK_ROLE:
             if col == P95_COL:
                 return self._sparks[i][0]
             if col == ERR_COL:
                 return self._sparks[i][1]
             return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            f = h.verdict.figures
-            if col == STATUS_COL:
-                return STATUS_LABEL[h.status]
-            if col == NAME_COL:
-                return h.deployment.app
-            if col == TARGET_COL:
-                return h.deployment.target
-            if col == RPS_COL:
-                data = h.signals.get(RPS)
-                return format_value(f.get(RPS), data.spec.unit) if data else "—"
-            if col == REPLICAS_COL:
-                value = f.get(REPLICAS)
-                wanted = h.deployment.replicas
-                return "—" if value is None else f"{value:.0f} / {wanted}"
-            if col == WHY_COL:
-                return h.verdict.why
-            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._muted if col in (TARGET_COL, WHY_COL) else None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if col in (RPS_COL, REPLICAS_COL) else None
+        h = self._all[i]
         if role == Qt.ItemDataRole.ToolTipRole:
             if col in (WHY_COL, STATUS_COL):
                 lines = [f"{STATUS_LABEL[h.status]}: " + "\n".join(h.verdict.reasons)]
@@ -421,54 +494,114 @@ class FleetModel(QAbstractTableModel):
                 key = LATENCY_P95 if col == P95_COL else ERROR_RATE
                 data = h.signals.get(key)
                 return data.promql if data else None
-        if role == Qt.ItemDataRole.ForegroundRole and col in (TARGET_COL, WHY_COL):
-            return QColor(self.tokens.muted)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in (RPS_COL, REPLICAS_COL):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{h.deployment.app}: {STATUS_LABEL[h.status]}, {h.verdict.why}"
-        return None
+            return None
+        # AccessibleTextRole
+        return f"{h.deployment.app}: {STATUS_LABEL[h.status]}, {h.verdict.why}"
 
 
-class NameDelegate(TokenDelegate):
-    """App name in the body font, model name muted beside it."""
+def _display_row(h: DeploymentHealth) -> tuple[str | None, ...]:
+    """The DisplayRole text of every column, formatted once per poll, not per paint."""
+    f = h.verdict.figures
+    rps = h.signals.get(RPS)
+    replicas = f.get(REPLICAS)
+    return (
+        STATUS_LABEL[h.status],
+        h.deployment.app,
+        h.deployment.target,
+        None,  # p95: a sparkline
+        None,  # error rate: a sparkline
+        format_value(f.get(RPS), rps.spec.unit) if rps else "—",
+        "—" if replicas is None else f"{replicas:.0f} / {h.deployment.replicas}",
+        h.verdict.why,
+    )
+
+
+_ROLES = frozenset(
+    int(r)
+    for r in (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+        Qt.ItemDataRole.AccessibleTextRole,
+        HEALTH_ROLE,
+        SPARK_ROLE,
+    )
+)
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+
+class NameDelegate(_CellDelegate):
+    """App name in the body font, model name muted beside it.
+
+    Fonts, metrics and elided texts are kept per base font: building a QFont and
+    QFontMetrics and eliding (a text layout) for every cell of every repaint cost
+    more than drawing the text.
+    """
+
+    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
+        super().__init__(tokens, parent)
+        self._base: QFont | None = None
+        self._elided: dict[tuple[str, int, bool], tuple[str, int]] = {}
+        self._muted = QColor(tokens.muted)
+        self._degraded = QColor(tokens.degraded)
+
+    def _fonts(self, base: QFont) -> None:
+        if self._base is not None and self._base == base:
+            return
+        self._base = QFont(base)
+        self._elided.clear()
+        self.bold = QFont(base)
+        self.bold.setWeight(QFont.Weight.DemiBold)
+        self.bold_fm = QFontMetrics(self.bold)
+        self.plain_fm = QFontMetrics(base)
+        self.tag_font = QFont(base)
+        self.tag_font.setPointSizeF(max(7.0, self.tag_font.pointSizeF() - 2))
+        self.tag_font.setWeight(QFont.Weight.DemiBold)
+        tfm = QFontMetrics(self.tag_font)
+        self.tag_size = QSize(tfm.horizontalAdvance("STALE") + 10, tfm.height() + 2)
+        self.tag_half = tfm.height() // 2
+
+    def _elide(self, text: str, width: int, bold: bool) -> tuple[str, int]:
+        """``text`` elided to ``width`` and its advance."""
+        key = (text, width, bold)
+        hit = self._elided.get(key)
+        if hit is None:
+            if len(self._elided) > 4096:
+                self._elided.clear()
+            fm = self.bold_fm if bold else self.plain_fm
+            out = fm.elidedText(text, Qt.TextElideMode.ElideRight, width)
+            hit = self._elided[key] = (out, fm.horizontalAdvance(out))
+        return hit
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         opt = self.cell(painter, option, index)
         h: DeploymentHealth = index.data(HEALTH_ROLE)
+        self._fonts(opt.font)
         r = opt.rect.adjusted(10, 0, -8, 0)
         painter.save()
-        font = QFont(opt.font)
-        font.setWeight(QFont.Weight.DemiBold)
-        fm = QFontMetrics(font)
-        painter.setFont(font)
+        painter.setFont(self.bold)
         painter.setPen(opt.palette.text().color())
-        name = fm.elidedText(h.deployment.app, Qt.TextElideMode.ElideRight, r.width())
+        name, advance = self._elide(h.deployment.app, r.width(), True)
         painter.drawText(r, Qt.AlignmentFlag.AlignVCenter, name)
-        used = fm.horizontalAdvance(name) + 8
+        used = advance + 8
         if h.stale:
-            tag_font = QFont(opt.font)
-            tag_font.setPointSizeF(max(7.0, tag_font.pointSizeF() - 2))
-            tag_font.setWeight(QFont.Weight.DemiBold)
-            tfm = QFontMetrics(tag_font)
-            tag = QRect(r.left() + used, r.center().y() - tfm.height() // 2 - 1, 0, 0)
-            tag.setSize(QSize(tfm.horizontalAdvance("STALE") + 10, tfm.height() + 2))
+            tag = QRect(r.left() + used, r.center().y() - self.tag_half - 1, 0, 0)
+            tag.setSize(self.tag_size)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(QPen(QColor(self.tokens.degraded), 1))
+            painter.setPen(QPen(self._degraded, 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(tag, 4, 4)
-            painter.setFont(tag_font)
-            painter.setPen(QColor(self.tokens.degraded))
+            painter.setFont(self.tag_font)
+            painter.setPen(self._degraded)
             painter.drawText(tag, Qt.AlignmentFlag.AlignCenter, "STALE")
             used += tag.width() + 8
         if used < r.width() - 30:
             painter.setFont(opt.font)
-            painter.setPen(QColor(self.tokens.muted))
+            painter.setPen(self._muted)
             versions = "/".join(f"v{v}" for v in h.deployment.traffic)
             rest = f"{h.deployment.model_name} {versions}".strip()
-            rest = QFontMetrics(opt.font).elidedText(
-                rest, Qt.TextElideMode.ElideRight, r.width() - used
-            )
+            rest, _ = self._elide(rest, r.width() - used, False)
             painter.drawText(r.adjusted(used, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, rest)
         painter.restore()
 
