@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QColor, QImage
 
 from app.domain.health import HealthStatus
 from app.services.context import AppContext
@@ -98,6 +99,7 @@ def test_fleet_and_model_page(qtbot, qapp, ctx, artifacts_dir: Path, mode: str, 
         assert "p95 v2" in text
         assert "ms" in text
         view.resize(1440, 900)
+        _wait_laid_out(qtbot, view)
         page.grab().save(str(artifacts_dir / f"health-model-{mode}.png"))
         assert view.export_png(tmp_path / "charts.png")
         rows = view.export_csv(tmp_path / "series.csv")
@@ -107,6 +109,17 @@ def test_fleet_and_model_page(qtbot, qapp, ctx, artifacts_dir: Path, mode: str, 
         runner.shutdown()
     finally:
         theme.apply(qapp, theme.LIGHT)
+
+
+def _wait_laid_out(qtbot, view) -> None:
+    """The charts share one time axis: every plot area starts at the same x (a screenshot
+    taken before the posted layout requests ran shows them misaligned, the legend empty)."""
+
+    def aligned() -> bool:
+        lefts = {round(p.getViewBox().sceneBoundingRect().left()) for p in view.plots.values()}
+        return len(lefts) == 1 and view.legend.width() >= view.legend.sizeHint().width()
+
+    qtbot.waitUntil(aligned)
 
 
 def history_end(ctx: AppContext) -> float:
@@ -154,6 +167,7 @@ def test_prometheus_down_shows_cached_windows_stale(  # noqa: PLR0917 - pytest f
         assert view.health.status is HealthStatus.UNKNOWN
         assert view.watermark.isVisible()
         assert view.curves["latency"]
+        _wait_laid_out(qtbot, view)
         page.grab().save(str(artifacts_dir / "health-model-stale.png"))
         runner.shutdown()
     finally:
@@ -197,4 +211,182 @@ def test_a_tick_is_skipped_while_a_poll_runs(qtbot, ctx: AppContext):
     assert not page.controller.poll_now()
     assert page.controller.skipped == 1
     qtbot.waitUntil(lambda: not page.controller.running, timeout=30_000)
+    runner.shutdown()
+
+
+# ------------------------------------------------------------------ long series, fleet cells
+T0 = 1_800_000_000.0
+
+
+def _health(signals: dict, *, app: str = "big", status=HealthStatus.HEALTHY, **kw):
+    from app.domain.health import DeploymentHealth, Verdict
+    from app.domain.models import Deployment
+
+    return DeploymentHealth(
+        Deployment("ray", app, f"{app}-model", {"1": 100}, 2),
+        Verdict(status, (f"{status.value}",), kw.pop("figures", {})),
+        signals,
+        kw.pop("window", "custom"),
+        T0,
+        T0,
+        **kw,
+    )
+
+
+def _latency(t, v):
+    from app.domain.health import RAY_SERVE_SIGNALS, Series, SignalData
+
+    spec = next(s for s in RAY_SERVE_SIGNALS if s.key == "latency_p95")
+    return SignalData(spec, "q", (Series({}, tuple(t), tuple(v)),), 1)
+
+
+def test_a_long_series_keeps_its_spikes_and_gaps_when_panned(qtbot):
+    """200,000 samples reach the painter as a few points per pixel column; the one-sample
+    spike is still drawn and scaled into view, the gap stays a gap, the crosshair reads
+    the real samples, and a pan redraws the new range."""
+    import numpy as np
+
+    from app.ui.model_health import ModelHealthView
+
+    n = 200_000
+    t = T0 - n + np.arange(n, dtype=float)
+    v = 100 + 10 * np.sin(np.arange(n) / 500)
+    spike = 123_457
+    v[spike] = 900.0
+    v[150_000:150_500] = np.nan
+    runner = TaskRunner()
+    view = ModelHealthView(None, runner, theme.LIGHT)
+    qtbot.addWidget(view)
+    view.resize(1440, 900)
+    view.show()
+    view.show_health(_health({"latency_p95": _latency(t, v)}))
+    plot = view.plots["latency"]
+    vb = plot.getViewBox()
+    curve = view.curves["latency"][0].item
+    plot.setXRange(t[100_000], t[160_000], padding=0)
+    qtbot.waitUntil(lambda: curve.xData[0] >= t[99_000] and vb.viewRange()[1][1] >= 900)
+
+    assert curve.decimated
+    assert curve.xData.size <= 4 * (vb.width() + 4)  # ≤ 4 points per pixel column
+    assert np.nanmax(curve.yData) == 900.0  # the spike is drawn at its full height
+    column = (t[160_000] - t[100_000]) / vb.width()
+    inside = (curve.xData > t[150_000] + 2 * column) & (curve.xData < t[150_499] - 2 * column)
+    assert inside.any()
+    assert np.isnan(curve.yData[inside]).all()  # nothing drawn across the gap
+    assert "p95 900 ms" not in view.show_crosshair(t[spike - 1])
+    assert "900 ms" in view.show_crosshair(t[spike])
+    assert f"{v[spike + 1]:.0f} ms" in view.show_crosshair(t[spike + 1])
+    assert "—" in view.show_crosshair(t[150_200])
+
+    vb.translateBy(x=t[60_000] - t[0])  # now 160,000 … 220,000: past the spike
+    qtbot.waitUntil(lambda: vb.viewRange()[1][1] < 900)
+    assert curve.xData[0] >= t[159_000]
+    assert np.nanmax(curve.yData) < 900
+    runner.shutdown()
+
+
+def test_decimated_line_lights_the_same_pixels_as_every_sample(qtbot):
+    """Pixel columns of the decimated curve against the full-resolution curve (noisy
+    random walk, a spike, a gap): the same top and bottom in (almost) every column."""
+    import numpy as np
+    import pyqtgraph as pg
+
+    from app.ui.model_health import PeakCurve
+
+    rng = np.random.default_rng(3)
+    n = 150_000
+    x = np.arange(n, dtype=float)
+    y = np.cumsum(rng.normal(0, 1, n)) * 0.05 + rng.normal(0, 5, n)
+    y[61_728] = 200
+    y[100_000:100_300] = np.nan
+
+    def render(item) -> np.ndarray:
+        view = pg.GraphicsView()
+        qtbot.addWidget(view)
+        view.setFrameShape(view.Shape.NoFrame)
+        view.setBackground("k")
+        vb = pg.ViewBox()
+        view.setCentralItem(vb)
+        view.resize(600, 300)
+        view.show()
+        vb.addItem(item)
+        vb.setRange(xRange=(25_000, 125_000), yRange=(-80, 220), padding=0)
+        qtbot.waitUntil(lambda: vb.width() == 600)
+        img = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        pixels = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), -1, 4)
+        return pixels[:, : img.width(), :3].max(axis=2) > 60  # ink on black
+
+    pen = pg.mkPen("w", width=1)
+    decimated = PeakCurve(x, y, pen)
+    ours = render(decimated)
+    assert decimated.decimated
+    every = render(pg.PlotCurveItem(x, y, pen=pen, connect="finite", antialias=False))
+    same = 0
+    for c in range(ours.shape[1]):
+        a, b = np.flatnonzero(ours[:, c]), np.flatnonzero(every[:, c])
+        if a.size == b.size == 0 or (
+            a.size and b.size and abs(a[0] - b[0]) <= 1 and abs(a[-1] - b[-1]) <= 1
+        ):
+            same += 1
+    assert same >= 0.99 * ours.shape[1]
+    # the one-sample spike (x 61,728 → column 220, y 200 → row 20) is drawn to its top
+    assert np.any(ours[18:23, 218:223])
+
+
+def test_fleet_cells_follow_a_new_report(qtbot):
+    """Pills and sparklines are rendered once and reused; a worse status must still
+    repaint them in its colour."""
+    import numpy as np
+
+    from app.domain.health import FleetReport
+    from app.ui.health import P95_COL, STATUS_COL
+
+    t = [T0 - 3600 + 30 * i for i in range(121)]
+
+    def report(status: HealthStatus) -> FleetReport:
+        v = [100.0 + (400 if status is HealthStatus.FAILING and i > 100 else 0) for i in range(121)]
+        rows = [
+            _health(
+                {"latency_p95": _latency(t, v)},
+                app=f"app-{i}",
+                status=status if i == 0 else HealthStatus.HEALTHY,
+                window="1h",
+                figures={"latency_p95": v[-1] if i == 0 else 100.0},
+            )
+            for i in range(3)
+        ]
+        return FleetReport(tuple(rows), "1h", T0)
+
+    class _Service:
+        def fleet(self, **_kw):
+            return report(HealthStatus.HEALTHY)
+
+        def known_statuses(self):
+            return {}
+
+    runner = TaskRunner()
+    page = HealthPage(_Service(), runner, theme.LIGHT, poll_seconds=0)
+    qtbot.addWidget(page)
+    page.resize(1440, 900)
+    page.show()
+    failing = QColor(theme.LIGHT.failing)
+
+    def reds(col: int) -> int:
+        rect = page.table.visualRect(page.model.index(0, col))
+        img = page.table.viewport().grab(rect).toImage()
+        img = img.convertToFormat(QImage.Format.Format_RGB32)
+        px = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), -1, 4)
+        px = px[:, : img.width(), :3].astype(int)  # BGR
+        target = np.array([failing.blue(), failing.green(), failing.red()])
+        return int((np.abs(px - target).sum(axis=2) < 60).sum())
+
+    page.show_report(report(HealthStatus.HEALTHY))
+    qtbot.waitUntil(lambda: page.model.rowCount() == 3)
+    assert reds(STATUS_COL) == 0
+    assert reds(P95_COL) == 0
+    page.show_report(report(HealthStatus.FAILING))
+    assert page.model.health_at(0).status is HealthStatus.FAILING
+    assert reds(STATUS_COL) > 20
+    assert reds(P95_COL) > 20
+    assert page.model.data(page.model.index(0, P95_COL)) is None  # drawn, not text
     runner.shutdown()
