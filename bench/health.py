@@ -119,7 +119,7 @@ def bench_fleet_repaint() -> tuple[float, float]:
     return _median_ms(samples), round(build * 1000, 1)
 
 
-def bench_pan() -> float:
+def bench_pan() -> tuple[float, float]:
     import numpy as np
     from PySide6.QtWidgets import QApplication
 
@@ -183,13 +183,42 @@ def bench_pan() -> float:
     print(
         f"Model page, one 1,000,000-point series: first show {first * 1000:.0f} ms; a pan step "
         f"(200,000 points in view, drawn as {getattr(curve, 'curve', curve).xData.size:,} points; "
-        f"range change, "
-        f"processed events, {paints[0]} paints in {len(samples)} steps, {repainted} forced) "
-        f"takes {_median_ms(samples)} ms (median of {len(samples)})."
+        f"range change, processed events, {paints[0]} paints in {len(samples)} steps, "
+        f"{repainted} forced) takes {_median_ms(samples)} ms (median of {len(samples)})."
+    )
+    drag = _drag_steps(app, view, vb, paints)
+    print(
+        f"The same by mouse: a drag's move event (pan + crosshair readout, Y range then held, "
+        f"as pyqtgraph's pan mode does) takes {_median_ms(drag)} ms (median of {len(drag)})."
     )
     view.close()
     runner.shutdown()
-    return _median_ms(samples)
+    return _median_ms(samples), _median_ms(drag)
+
+
+def _drag_steps(app: Any, view: Any, vb: Any, paints: list[int]) -> list[float]:
+    """Mouse-move events of a left-button drag across the chart, 8 px each, timed with the
+    events they cause (pan, crosshair via its rate-limited proxy, paint)."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    viewport = view.charts.viewport()
+    pos = view.charts.mapFromScene(vb.sceneBoundingRect().center())
+    left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QTest.mouseMove(viewport, pos)
+    QTest.mousePress(viewport, left, none, pos)
+    app.processEvents()
+    start, before, samples = vb.viewRange()[0][0], paints[0], []
+    for _ in range(40):
+        pos = QPoint(pos.x() - 8, pos.y())
+        t0 = time.perf_counter()
+        QTest.mouseMove(viewport, pos)
+        app.processEvents()
+        samples.append(time.perf_counter() - t0)
+    QTest.mouseRelease(viewport, left, none, pos)
+    assert vb.viewRange()[0][0] > start, "the drag did not pan"
+    assert paints[0] - before >= len(samples), "a drag step was timed without a repaint"
+    return samples
 
 
 def _count_paints(widget: Any) -> list[int]:
@@ -274,7 +303,7 @@ def bench_poll() -> dict[str, float]:
 def main(argv: list[str]) -> int:
     """``--ui``: the two UI figures only (no Prometheus poll, seconds instead of minutes)."""
     repaint, build = bench_fleet_repaint()
-    pan = bench_pan()
+    pan, drag = bench_pan()
     poll = {} if "--ui" in argv else bench_poll()
     print(
         json.dumps(
@@ -282,6 +311,7 @@ def main(argv: list[str]) -> int:
                 "fleet_repaint_1000_ms_median": repaint,
                 "fleet_build_1000_ms": build,
                 "pan_1m_points_ms_median": pan,
+                "pan_drag_1m_points_ms_median": drag,
                 **poll,
             }
         )
