@@ -199,6 +199,7 @@ def bench_pan() -> tuple[float, float]:
 def _drag_steps(app: Any, view: Any, vb: Any, paints: list[int]) -> list[float]:
     """Mouse-move events of a left-button drag across the chart, 8 px each, timed with the
     events they cause (pan, crosshair via its rate-limited proxy, paint)."""
+    import pyqtgraph as pg
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
@@ -208,15 +209,23 @@ def _drag_steps(app: Any, view: Any, vb: Any, paints: list[int]) -> list[float]:
     QTest.mouseMove(viewport, pos)
     QTest.mousePress(viewport, left, none, pos)
     app.processEvents()
-    start, before, samples = vb.viewRange()[0][0], paints[0], []
+    before, samples, moved = paints[0], [], 0
+    # pyqtgraph drops move events closer than 1/mouseRateLimit (10 ms): wait that long
+    # between moves (untimed) so that every timed move really pans
+    gap = 1.1 / pg.getConfigOption("mouseRateLimit")
+    t0 = time.perf_counter()
     for _ in range(40):
         pos = QPoint(pos.x() - 8, pos.y())
+        time.sleep(max(0.0, t0 + gap - time.perf_counter()))
+        start = vb.viewRange()[0][0]
         t0 = time.perf_counter()
         QTest.mouseMove(viewport, pos)
         app.processEvents()
         samples.append(time.perf_counter() - t0)
+        moved += vb.viewRange()[0][0] > start
     QTest.mouseRelease(viewport, left, none, pos)
-    assert vb.viewRange()[0][0] > start, "the drag did not pan"
+    # the first move only starts the drag (pyqtgraph pans from the second on)
+    assert moved >= len(samples) - 1, f"only {moved} of {len(samples)} moves panned"
     assert paints[0] - before >= len(samples), "a drag step was timed without a repaint"
     return samples
 
