@@ -1031,7 +1031,8 @@ class HealthPage(QWidget):
             )
             return
         counts = report.counts()
-        parts = [f"{len(report.deployments):,} deployments"]
+        n = len(report.deployments)
+        parts = [f"{n:,} deployment{'' if n == 1 else 's'}"]
         parts += [f"{counts[s]} {s.value}" for s in _CHIP_ORDER if counts[s]]
         age = "just now"
         if self._updated_at is not None:

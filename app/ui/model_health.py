@@ -582,10 +582,15 @@ class ModelHealthView(QWidget):
                             label=f"{_SHORT.get(key, '')} "
                             f"{'<' if th.direction is Direction.BELOW else '>'} "
                             f"{format_value(bound, data.spec.unit)}".strip(),
+                            # the label sits on the bad side of its line: over an upper
+                            # bound, under a lower one (a "replicas < 1" line is often the
+                            # top of its chart, where a label above it would be cut off)
                             labelOpts={
                                 "position": 0.02,
                                 "color": tone,
-                                "anchors": [(0, 1), (0, 1)],
+                                "anchors": [(0, 0), (0, 0)]
+                                if th.direction is Direction.BELOW
+                                else [(0, 1), (0, 1)],
                             },
                         )
                         plot.addItem(line, ignoreBounds=True)
@@ -616,8 +621,11 @@ class ModelHealthView(QWidget):
     def _legend_html(self, versions: Sequence[str]) -> str:
         t = self.tokens
         colors = [t.accent, *_VERSION_COLORS]
+        named = [v for v in versions if v]
         parts = [
-            f"<span style='color:{colors[i % 5]}'>━━</span> {v}" for i, v in enumerate(versions)
+            f"<span style='color:{colors[i % 5]}'>━━</span> {v or 'all versions'}"
+            for i, v in enumerate(versions)
+            if named  # one unnamed line needs no key
         ]
         parts.append(f"<span style='color:{t.muted}'>·· p50   ━ p95   ╌ p99</span>")
         return "&nbsp;&nbsp;&nbsp;".join(parts)
@@ -705,11 +713,16 @@ class ModelHealthView(QWidget):
 
 
 def _version_of(labels: Any, h: DeploymentHealth) -> str:
+    """The model version a series belongs to ("" = the whole app): a label naming one of
+    the deployment's versions (``2``, ``v2``, ``MODEL-v2``). A label naming something else
+    (one Ray deployment serving every version, e.g. ``Model``) is not a version."""
+    known = set(h.deployment.traffic)
+    model = h.deployment.model_name
     for key in ("deployment", "version", "model_version"):
-        value = labels.get(key)
-        if value:
-            model = h.deployment.model_name
-            return value[len(model) + 1 :] if value.startswith(model + "-") else value
+        value = str(labels.get(key) or "")
+        value = value[len(model) + 1 :] if value.startswith(model + "-") else value
+        if value in known or (value[:1] in "vV" and value[1:] in known):
+            return value
     return ""
 
 

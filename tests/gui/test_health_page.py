@@ -390,3 +390,40 @@ def test_fleet_cells_follow_a_new_report(qtbot):
     assert reds(P95_COL) > 20
     assert page.model.data(page.model.index(0, P95_COL)) is None  # drawn, not text
     runner.shutdown()
+
+
+def test_legend_names_versions_not_ray_deployment_names(qtbot):
+    """A canary split into one Ray deployment per version gets one line and key per
+    version; one Ray deployment serving every version (its name is no version, e.g.
+    ``Model``) is the app's single line and needs no key."""
+    from dataclasses import replace
+
+    from app.domain.health import RAY_SERVE_SIGNALS, Series, SignalData
+    from app.domain.models import Deployment
+    from app.ui.model_health import ModelHealthView
+
+    spec = next(s for s in RAY_SERVE_SIGNALS if s.key == "latency_p95")
+    t = (T0 - 60, T0)
+
+    def latency(*deployments: str) -> SignalData:
+        series = tuple(Series({"deployment": d}, t, (40.0, 50.0)) for d in deployments)
+        return SignalData(spec, "q", series, 60)
+
+    runner = TaskRunner()
+    view = ModelHealthView(None, runner, theme.LIGHT)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    canary = _health({"latency_p95": latency("big-model-v1", "big-model-v2")})
+    canary = replace(canary, deployment=Deployment("ray", "big", "big-model", {"1": 90, "2": 10}))
+    view.show_health(canary)
+    legend = view.legend.text()
+    assert "v1" in legend
+    assert "v2" in legend
+    assert len(view.curves["latency"]) == 2
+
+    view.show_health(_health({"latency_p95": latency("Model")}))
+    legend = view.legend.text()
+    assert "Model" not in legend
+    assert "━━</span> " not in legend  # no colour key for the one line
+    assert "p95" in legend
+    runner.shutdown()
