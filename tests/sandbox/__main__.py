@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.integration.mlflow_support import modeldeck
 from tests.integration.servers import (
     LOOPBACK,
     backend_venv,
@@ -206,19 +207,6 @@ def stop_all(state: State) -> list[Proc]:
 
 
 # ------------------------------------------------------------------ bringing it up
-def modeldeck(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "MODELDECK_HOME": str(home)}
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=REPO,
-        check=False,
-    )
-
-
 def must(proc: subprocess.CompletedProcess[str], what: str) -> str:
     if proc.returncode != 0:
         raise RuntimeError(f"{what} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
