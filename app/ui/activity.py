@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFontDatabase
 from PySide6.QtWidgets import (
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.deploy import AuditEntry
 from app.services.audit import AuditService
+from app.ui import icons
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
 from app.ui.widgets import EmptyState, PageHeader, relative_time
@@ -46,7 +46,7 @@ class ActivityPage(QWidget):
         lay.setSpacing(0)
         self.header = PageHeader("Activity", "")
         self.export_button = QPushButton("Export…")
-        self.export_button.setIcon(qta.icon("mdi6.download", color=tokens.text))
+        self.export_button.setIcon(icons.icon("download", color=tokens.text))
         self.export_button.clicked.connect(self._export)
         self.header.action_bar.addWidget(self.export_button)
         lay.addWidget(self.header)
@@ -59,7 +59,7 @@ class ActivityPage(QWidget):
         for col, width in enumerate((140, 90, 90, 110, 160, 80)):
             self.tree.setColumnWidth(col, width)
         self.empty = EmptyState(
-            "mdi6.history",
+            "history",
             "Nothing has happened here yet",
             "Every deploy, scale, canary, rollback and undeploy is recorded with who did it, "
             "what changed and the result.",

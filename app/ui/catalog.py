@@ -24,7 +24,6 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import qtawesome as qta
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -66,6 +65,7 @@ from app.services.browse import (
     model_health,
 )
 from app.services.catalog import CatalogService
+from app.ui import icons
 from app.ui.facets import FacetPanel
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
@@ -622,7 +622,7 @@ class CatalogPage(QWidget):
         )
         self.search.setClearButtonEnabled(True)
         self.search.addAction(
-            qta.icon("mdi6.magnify", color=tokens.muted), QLineEdit.ActionPosition.LeadingPosition
+            icons.icon("magnify", color=tokens.muted), QLineEdit.ActionPosition.LeadingPosition
         )
         self.search.setAccessibleName("Search models")
         self.search.setMinimumHeight(36)
@@ -679,7 +679,7 @@ class CatalogPage(QWidget):
         self.facet_panel.sig_selection_changed.connect(self._on_facets_changed)
 
         self.empty = EmptyState(
-            "mdi6.database-search-outline",
+            "database-search-outline",
             "No models in the cache yet",
             "Modeldeck keeps a local copy of your registries so you can search them "
             "instantly, even offline. Add an MLflow registry and sync it, or explore the "
@@ -690,7 +690,7 @@ class CatalogPage(QWidget):
             ],
         )
         self.no_match = EmptyState(
-            "mdi6.magnify-close",
+            "magnify-close",
             "No models match",
             "Try fewer words, or remove a filter such as tag: or owner:, or clear the "
             "filters on the left.",

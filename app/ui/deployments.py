@@ -200,7 +200,7 @@ class DeploymentsPage(QWidget):
             self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             self.table.customContextMenuRequested.connect(self._row_menu)
         self.empty = EmptyState(
-            "mdi6.rocket-launch-outline",
+            "rocket-launch-outline",
             "Nothing deployed yet",
             "Add a Ray Serve cluster in Backends, then deploy any model version from the "
             "catalog with one click.",

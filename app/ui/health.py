@@ -19,7 +19,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -76,6 +75,7 @@ from app.domain.health import (
     format_duration,
     format_value,
 )
+from app.ui import icons
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens, current_tokens
 from app.ui.widgets import EmptyState, PageHeader, TokenDelegate, named
@@ -816,7 +816,7 @@ class HealthPage(QWidget):
         self.window_group.button(0).setChecked(True)
         self.window_group.idClicked.connect(self._window_changed)
         self.header.action_bar.addWidget(win_box)
-        self.refresh_button = QPushButton(qta.icon("mdi6.refresh", color=self.tokens.text), "")
+        self.refresh_button = QPushButton(icons.icon("refresh", color=self.tokens.text), "")
         self.refresh_button.setToolTip("Poll the metrics sources now (F5)")
         self.refresh_button.setAccessibleName("Refresh health")
         self.refresh_button.clicked.connect(self.refresh)
@@ -856,7 +856,7 @@ class HealthPage(QWidget):
         self.search.setAccessibleName("Search deployments")
         self.search.setFixedWidth(320)
         self.search.addAction(
-            qta.icon("mdi6.magnify", color=self.tokens.muted),
+            icons.icon("magnify", color=self.tokens.muted),
             QLineEdit.ActionPosition.LeadingPosition,
         )
         self.search.textChanged.connect(self._apply_filter)
@@ -867,7 +867,7 @@ class HealthPage(QWidget):
         ol = QHBoxLayout(self.offline)
         ol.setContentsMargins(12, 8, 12, 8)
         icon = QLabel()
-        icon.setPixmap(qta.icon("mdi6.cloud-off-outline", color=self.tokens.degraded).pixmap(18))
+        icon.setPixmap(icons.icon("cloud-off-outline", color=self.tokens.degraded).pixmap(18))
         ol.addWidget(icon)
         self.offline_text = named(QLabel(), "offlineText")
         self.offline_text.setWordWrap(True)
@@ -913,7 +913,7 @@ class HealthPage(QWidget):
         tl.addWidget(self.table)
         self.body.addWidget(tbl)
         self.empty = EmptyState(
-            "mdi6.heart-pulse",
+            "heart-pulse",
             "No deployments to watch yet",
             "Deploy a model to a Ray Serve cluster (or sync one that already runs), add the "
             "Prometheus that scrapes it in Backends, and every deployment shows up here, "
@@ -921,7 +921,7 @@ class HealthPage(QWidget):
         )
         self.body.addWidget(self.empty)
         self.no_match = EmptyState(
-            "mdi6.filter-remove-outline",
+            "filter-remove-outline",
             "Nothing matches",
             "No deployment matches the status, target and search filters. Clear them to "
             "see the whole fleet.",

@@ -6,9 +6,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import qtawesome as qta
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -28,13 +27,15 @@ from PySide6.QtWidgets import (
 from app import APP_NAME
 from app.domain.models import CacheInfo, RegisteredModel
 from app.services.context import AppContext
-from app.ui import theme
+from app.ui import icons, theme
 from app.ui.catalog import CatalogPage
-from app.ui.deployments import DeploymentsPage
-from app.ui.pages.backends import BackendsPage
 from app.ui.sync import SyncController
 from app.ui.tasks import TaskRunner
 from app.ui.widgets import EmptyState, PageHeader, named, relative_time
+
+if TYPE_CHECKING:  # the pages themselves are imported when first shown
+    from app.ui.deployments import DeploymentsPage
+    from app.ui.pages.backends import BackendsPage
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,11 @@ class MainWindow(QMainWindow):
     sig_demo_requested = Signal()
 
     PAGES = (
-        ("catalog", "Catalog", "mdi6.view-list-outline"),
-        ("health", "Health", "mdi6.heart-pulse"),
-        ("deployments", "Deploy", "mdi6.rocket-launch-outline"),
-        ("backends", "Backends", "mdi6.server-network"),
-        ("activity", "Activity", "mdi6.history"),
+        ("catalog", "Catalog", "view-list-outline"),
+        ("health", "Health", "heart-pulse"),
+        ("deployments", "Deploy", "rocket-launch-outline"),
+        ("backends", "Backends", "server-network"),
+        ("activity", "Activity", "history"),
     )
 
     def __init__(self, context: AppContext, tasks: TaskRunner | None = None) -> None:
@@ -166,7 +167,7 @@ class MainWindow(QMainWindow):
         for n, (key, label, icon) in enumerate(self.PAGES, start=1):
             b = named(QToolButton(), "railButton")
             b.setText(label)
-            b.setIcon(qta.icon(icon, color=self.tokens.muted, color_on=self.tokens.accent))
+            b.setIcon(icons.icon(icon, color=self.tokens.muted, color_on=self.tokens.accent))
             b.setIconSize(QSize(22, 22))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextUnderIcon)
             b.setCheckable(True)
@@ -190,7 +191,7 @@ class MainWindow(QMainWindow):
         lay = QHBoxLayout(banner)
         lay.setContentsMargins(12, 8, 8, 8)
         icon = QLabel()
-        icon.setPixmap(qta.icon("mdi6.information-outline", color=self.tokens.accent).pixmap(18))
+        icon.setPixmap(icons.icon("information-outline", color=self.tokens.accent).pixmap(18))
         lay.addWidget(icon)
         self.banner_text = QLabel(wordWrap=True)
         self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -318,17 +319,23 @@ class MainWindow(QMainWindow):
 
     @property
     def deployments_page(self) -> DeploymentsPage:
+        from app.ui.deployments import DeploymentsPage
+
         page = self.page("deployments")
         assert isinstance(page, DeploymentsPage)
         return page
 
     @property
     def backends_page(self) -> BackendsPage:
+        from app.ui.pages.backends import BackendsPage
+
         page = self.page("backends")
         assert isinstance(page, BackendsPage)
         return page
 
     def _build_deployments(self) -> QWidget:
+        from app.ui.deployments import DeploymentsPage
+
         page = DeploymentsPage(
             self.context.catalog, self.tasks, self.tokens, deploy=lambda: self.context.deploy
         )
@@ -374,6 +381,8 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_backends(self) -> QWidget:
+        from app.ui.pages.backends import BackendsPage
+
         page = BackendsPage(self.context.backends, self.context.doctor, self.tasks, self.tokens)
         # a registry added or edited: fetch its catalog right away
         page.sig_backends_changed.connect(self.sync.sync_now)

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-import qtawesome as qta
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
@@ -53,6 +52,7 @@ from app.domain.health import (
     format_duration,
     format_value,
 )
+from app.ui import icons
 from app.ui.health import STATUS_GLYPH, STATUS_LABEL, page_qss, segmented
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens, current_tokens
@@ -342,7 +342,7 @@ class ModelHealthView(QWidget):
         head.setContentsMargins(16, 16, 24, 4)
         head.setSpacing(10)
         self.back = QToolButton()
-        self.back.setIcon(qta.icon("mdi6.arrow-left", color=t.text))
+        self.back.setIcon(icons.icon("arrow-left", color=t.text))
         self.back.setText("Fleet")
         self.back.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.back.setToolTip("Back to the fleet (Esc)")
@@ -359,10 +359,10 @@ class ModelHealthView(QWidget):
         win_box, self.window_group = segmented([*WINDOWS, "Custom"])
         self.window_group.idClicked.connect(self._window_clicked)
         head.addWidget(win_box)
-        self.png_button = QPushButton(qta.icon("mdi6.image-outline", color=t.text), "PNG")
+        self.png_button = QPushButton(icons.icon("image-outline", color=t.text), "PNG")
         self.png_button.setToolTip("Save the charts as a PNG image")
         self.png_button.clicked.connect(self._ask_png)
-        self.csv_button = QPushButton(qta.icon("mdi6.table-arrow-down", color=t.text), "CSV")
+        self.csv_button = QPushButton(icons.icon("table-arrow-down", color=t.text), "CSV")
         self.csv_button.setToolTip("Save every series as CSV (signal, labels, time, value)")
         self.csv_button.clicked.connect(self._ask_csv)
         head.addWidget(self.png_button)

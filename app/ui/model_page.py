@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 from app.domain.models import Deployment, ModelDetail, ModelVersion, VersionStatus
 from app.services.browse import BrowseService
 from app.services.catalog import CatalogService
+from app.ui import icons
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
 from app.ui.widgets import exact_time, named, relative_time
@@ -240,7 +240,7 @@ class ModelPage(QWidget):
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top.addWidget(self.title, 1)
         self.copy_uri = QToolButton()
-        self.copy_uri.setIcon(qta.icon("mdi6.content-copy", color=tokens.muted))
+        self.copy_uri.setIcon(icons.icon("content-copy", color=tokens.muted))
         self.copy_uri.setToolTip("Copy the model URI (models:/NAME)")
         self.copy_uri.setAccessibleName("Copy model URI")
         self.copy_uri.clicked.connect(self._copy_model_uri)
@@ -250,7 +250,7 @@ class ModelPage(QWidget):
         actions = QHBoxLayout()
         actions.setSpacing(8)
         self.open_registry = QPushButton("Open in registry")
-        self.open_registry.setIcon(qta.icon("mdi6.open-in-new", color=tokens.text))
+        self.open_registry.setIcon(icons.icon("open-in-new", color=tokens.text))
         self.open_registry.clicked.connect(self._open_registry)
         self.deploy = named(QPushButton("Deploy…"), "primary")
         self.deploy.setToolTip("Deploy a version of this model to a serving cluster")
@@ -263,7 +263,7 @@ class ModelPage(QWidget):
         self.layout_button.clicked.connect(self.sig_layout_toggle_requested.emit)
         top.addWidget(self.layout_button, 0, Qt.AlignmentFlag.AlignTop)
         close = QToolButton()
-        close.setIcon(qta.icon("mdi6.close", color=tokens.muted))
+        close.setIcon(icons.icon("close", color=tokens.muted))
         close.setToolTip("Close (Esc)")
         close.setAccessibleName("Close model page")
         close.clicked.connect(self.sig_close_requested.emit)
@@ -305,7 +305,7 @@ class ModelPage(QWidget):
         self.versions_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.versions_hint, 1)
         self.copy_source = QPushButton("Copy source URI")
-        self.copy_source.setIcon(qta.icon("mdi6.content-copy", color=tokens.text))
+        self.copy_source.setIcon(icons.icon("content-copy", color=tokens.text))
         self.copy_source.clicked.connect(self.copy_selected_uris)
         bar.addWidget(self.copy_source)
         self.compare_button = named(QPushButton("Compare"), "primary")
@@ -425,7 +425,7 @@ class ModelPage(QWidget):
     def set_layout_mode(self, mode: str) -> None:
         full = mode == "full"
         self.layout_button.setIcon(
-            qta.icon("mdi6.dock-right" if full else "mdi6.arrow-expand", color=self.tokens.muted)
+            icons.icon("dock-right" if full else "arrow-expand", color=self.tokens.muted)
         )
         self.layout_button.setToolTip("Show beside the list" if full else "Open as a full page")
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-import qtawesome as qta
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui import icons
 from app.ui.theme import Tokens
 
 W = TypeVar("W", bound=QObject)
@@ -115,7 +115,7 @@ class EmptyState(QWidget):
         lay = QVBoxLayout(self)
         lay.addStretch(2)
         pic = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        pic.setPixmap(qta.icon(icon, color="#8a8f9c").pixmap(QSize(56, 56)))
+        pic.setPixmap(icons.icon(icon, color="#8a8f9c").pixmap(QSize(56, 56)))
         lay.addWidget(pic)
         head = named(QLabel(title, alignment=Qt.AlignmentFlag.AlignCenter), "emptyTitle")
         lay.addWidget(head)

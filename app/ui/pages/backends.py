@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-import qtawesome as qta
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
@@ -40,6 +39,7 @@ from app.domain.backends import check_name, check_url, is_loopback_host, is_plai
 from app.domain.doctor import Health, Verdict, VerdictCode
 from app.domain.errors import KeyringUnavailable, ModeldeckError
 from app.domain.models import Backend, BackendKind, Credential
+from app.ui import icons
 from app.ui.theme import Tokens, current_tokens
 from app.ui.widgets import EmptyState, PageHeader, exact_time, named, relative_time
 
@@ -86,10 +86,10 @@ class TasksApi(Protocol):
 
 KIND_STYLE: dict[BackendKind, tuple[str, str, str]] = {
     # kind → (icon, label, role)
-    BackendKind.MLFLOW: ("mdi6.database-outline", "MLflow", "Registry"),
-    BackendKind.RAY_SERVE: ("mdi6.server-network", "Ray Serve", "Cluster"),
-    BackendKind.PROMETHEUS: ("mdi6.chart-line", "Prometheus", "Metrics"),
-    BackendKind.KSERVE: ("mdi6.kubernetes", "KServe", "Cluster"),
+    BackendKind.MLFLOW: ("database-outline", "MLflow", "Registry"),
+    BackendKind.RAY_SERVE: ("server-network", "Ray Serve", "Cluster"),
+    BackendKind.PROMETHEUS: ("chart-line", "Prometheus", "Metrics"),
+    BackendKind.KSERVE: ("kubernetes", "KServe", "Cluster"),
 }
 URL_HINT = {
     BackendKind.MLFLOW: "https://mlflow.example.com",
@@ -98,9 +98,9 @@ URL_HINT = {
     BackendKind.KSERVE: "https://k8s-api.example.com:6443",
 }
 HEALTH_STYLE = {
-    Health.HEALTHY: ("mdi6.check-circle", "healthy", "Connected"),
-    Health.FAILING: ("mdi6.close-circle", "failing", "Failing"),
-    Health.UNKNOWN: ("mdi6.help-circle", "unknown", "Not probed"),
+    Health.HEALTHY: ("check-circle", "healthy", "Connected"),
+    Health.FAILING: ("close-circle", "failing", "Failing"),
+    Health.UNKNOWN: ("help-circle", "unknown", "Not probed"),
 }
 
 
@@ -180,7 +180,7 @@ class BackendDialog(QDialog):
         self.kind_combo.setAccessibleName("Kind")
         for kind, (icon, label, role) in KIND_STYLE.items():
             self.kind_combo.addItem(
-                qta.icon(icon, color=t.muted), f"{label}  ·  {role}", kind.value
+                icons.icon(icon, color=t.muted), f"{label}  ·  {role}", kind.value
             )
         self.url_edit = QLineEdit()
         self.url_edit.setFont(mono_font())
@@ -195,7 +195,7 @@ class BackendDialog(QDialog):
         ca_row = QHBoxLayout()
         self.ca_edit = QLineEdit(placeholderText="system certificates")
         self.ca_edit.setAccessibleName("CA bundle")
-        browse = QPushButton(qta.icon("mdi6.folder-open-outline", color=t.muted), "")
+        browse = QPushButton(icons.icon("folder-open-outline", color=t.muted), "")
         browse.setToolTip("Choose a PEM file")
         browse.setAccessibleName("Choose CA bundle")
         browse.clicked.connect(self._browse)
@@ -385,7 +385,7 @@ class Pill(QFrame):
 
     def show_state(self, icon: str, tone: str, text: str) -> None:
         color = getattr(self.tokens, tone)
-        self.icon.setPixmap(qta.icon(icon, color=color).pixmap(QSize(14, 14)))
+        self.icon.setPixmap(icons.icon(icon, color=color).pixmap(QSize(14, 14)))
         self.label.setText(text)
         self.setStyleSheet(
             f"QFrame#pill {{ background: {_rgba(color, 0x1F)}; border: 1px solid "
@@ -416,7 +416,7 @@ class BackendCard(QFrame):
         badge = QLabel()
         badge.setFixedSize(40, 40)
         badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        badge.setPixmap(qta.icon(icon_name, color=t.accent).pixmap(QSize(22, 22)))
+        badge.setPixmap(icons.icon(icon_name, color=t.accent).pixmap(QSize(22, 22)))
         badge.setStyleSheet(f"background: {t.accent_soft}; border-radius: 10px;")
         badge.setAccessibleName(label)
         lay.addWidget(badge, 0, Qt.AlignmentFlag.AlignTop)
@@ -476,19 +476,17 @@ class BackendCard(QFrame):
 
         actions = QVBoxLayout()
         actions.setSpacing(6)
-        self.test_button = QPushButton(
-            qta.icon("mdi6.lan-connect", color=t.text), " Test connection"
-        )
+        self.test_button = QPushButton(icons.icon("lan-connect", color=t.text), " Test connection")
         self.test_button.setAccessibleName(f"Test connection to {backend.name}")
         self.test_button.clicked.connect(lambda: self.sig_test_requested.emit(backend.name))
         actions.addWidget(self.test_button)
         row = QHBoxLayout()
         row.setSpacing(6)
-        self.edit_button = QPushButton(qta.icon("mdi6.pencil-outline", color=t.muted), "")
+        self.edit_button = QPushButton(icons.icon("pencil-outline", color=t.muted), "")
         self.edit_button.setToolTip("Edit")
         self.edit_button.setAccessibleName(f"Edit {backend.name}")
         self.edit_button.clicked.connect(lambda: self.sig_edit_requested.emit(backend.name))
-        self.remove_button = QPushButton(qta.icon("mdi6.delete-outline", color=t.failing), "")
+        self.remove_button = QPushButton(icons.icon("delete-outline", color=t.failing), "")
         self.remove_button.setToolTip("Remove (also deletes its saved secret)")
         self.remove_button.setAccessibleName(f"Remove {backend.name}")
         self.remove_button.clicked.connect(lambda: self.sig_remove_requested.emit(backend.name))
@@ -518,7 +516,7 @@ class BackendCard(QFrame):
             )
 
     def show_testing(self) -> None:
-        self.pill.show_state("mdi6.progress-clock", "unknown", "Testing…")
+        self.pill.show_state("progress-clock", "unknown", "Testing…")
         self.test_button.setEnabled(False)
 
     def show_verdict(self, verdict: Verdict | None) -> None:
@@ -526,7 +524,7 @@ class BackendCard(QFrame):
         self.verdict = verdict
         t = self.tokens
         if verdict is None:
-            self.pill.show_state("mdi6.help-circle", "unknown", "Not tested")
+            self.pill.show_state("help-circle", "unknown", "Not tested")
             self.contact_label.setText("Never contacted — Test connection to check it")
             self.verdict_box.hide()
             return
@@ -553,7 +551,7 @@ class BackendCard(QFrame):
     def show_error(self, message: str) -> None:
         self.show_verdict(self.verdict) if getattr(self, "verdict", None) else None
         self.test_button.setEnabled(True)
-        self.pill.show_state("mdi6.close-circle", "failing", "Error")
+        self.pill.show_state("close-circle", "failing", "Error")
         self.cause_label.setText(_esc(message))
         self.next_label.hide()
         self.verdict_box.show()
@@ -605,11 +603,11 @@ class BackendsPage(QWidget):
             "Registries, clusters and metrics sources. Secrets live in the OS keyring.",
         )
         self.test_all_button = QPushButton(
-            qta.icon("mdi6.lan-connect", color=self.tokens.text), " Test all"
+            icons.icon("lan-connect", color=self.tokens.text), " Test all"
         )
         self.test_all_button.clicked.connect(self.test_all)
         self.add_button = named(
-            QPushButton(qta.icon("mdi6.plus", color=self.tokens.accent_text), " Add backend"),
+            QPushButton(icons.icon("plus", color=self.tokens.accent_text), " Add backend"),
             "primary",
         )
         self.add_button.setAccessibleName("Add backend")
@@ -646,7 +644,7 @@ class BackendsPage(QWidget):
         lay.addWidget(self.scroll_area, 1)
 
         self.empty = EmptyState(
-            "mdi6.lan-connect",
+            "lan-connect",
             "No backends yet",
             "Add a registry (MLflow), a serving cluster (Ray Serve, KServe) or a metrics "
             "source (Prometheus). Test the connection before you rely on it.",
