@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QPoint,
     QRect,
@@ -549,6 +551,19 @@ class _Table(QTableView):
         super().keyPressEvent(event)
 
 
+class _PaintWatcher(QObject):
+    """Calls ``on_paint`` at each paint of the watched widget (until removed)."""
+
+    def __init__(self, on_paint: Callable[[], None], parent: QObject) -> None:
+        super().__init__(parent)
+        self._on_paint = on_paint
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self._on_paint()
+        return False
+
+
 class CatalogPage(QWidget):
     """Search, filter and browse every cached model; open one beside the list or full page."""
 
@@ -750,6 +765,7 @@ class CatalogPage(QWidget):
                     self._update_state()
         self._loading = True
         sort = self._sort
+        first_screen_pending = self._index is None and self.model.rowCount() > 0
 
         def load() -> CatalogIndex:
             index = self.browse.load()
@@ -772,8 +788,34 @@ class CatalogPage(QWidget):
                     on_error=lambda exc: log.warning("known health statuses: %s", exc),
                 )
 
-        self._tasks.run(load, name="catalog search", on_done=done, on_error=self._on_error)
-        self._tasks.run(self._catalog.info, name="cache info", on_done=self._show_freshness)
+        def start() -> None:
+            if generation != self._generation:
+                return
+            self._tasks.run(load, name="catalog search", on_done=done, on_error=self._on_error)
+            self._tasks.run(self._catalog.info, name="cache info", on_done=self._show_freshness)
+
+        if first_screen_pending:
+            # The full load holds the GIL for most of a second; started now, it
+            # made the first frame wait 200–600 ms for the GIL. Start it once the
+            # first screen has painted (or soon, if the catalog is not on screen).
+            self._after_first_paint(start)
+        else:
+            start()
+
+    def _after_first_paint(self, run: Callable[[], None]) -> None:
+        """``run`` one event-loop turn after the table first paints, or after 250 ms."""
+        fired = False
+
+        def once() -> None:
+            nonlocal fired
+            if not fired:
+                fired = True
+                self.table.viewport().removeEventFilter(watcher)
+                run()
+
+        watcher = _PaintWatcher(lambda: QTimer.singleShot(0, self, once), self)
+        self.table.viewport().installEventFilter(watcher)
+        QTimer.singleShot(250, self, once)  # tied to the page: no call after it is gone
 
     def is_loaded(self) -> bool:
         return self._index is not None and self._index.complete and not self._loading

@@ -120,6 +120,27 @@ def test_geometry_and_page_are_remembered(qtbot, demo_context: AppContext) -> No
     second.shutdown()
 
 
+def test_catalog_loads_fully_even_when_the_window_opens_on_another_page(
+    qtbot, demo_context: AppContext
+) -> None:
+    """The full load waits for the catalog's first paint; a window that opens on
+    another page never paints the catalog, and must still load every model
+    (the command palette's "Go to model" searches them)."""
+    first = MainWindow(demo_context)
+    qtbot.addWidget(first)
+    first.show_page("activity")
+    first.close()
+    first.shutdown()
+    second = MainWindow(demo_context)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.current_page == "activity"
+    qtbot.waitUntil(second.catalog_page.is_loaded, timeout=10_000)
+    assert not second.catalog_page.table.isVisible()
+    assert second.catalog_page.total == demo_context.catalog.info().models
+    second.shutdown()
+
+
 def test_empty_cache_offers_demo_and_registry(qtbot, workspace: Workspace, monkeypatch) -> None:
     from app.ui.pages import backends as backends_page
 
