@@ -884,6 +884,7 @@ class CatalogPage(QWidget):
         """Show the answer to the current text, facets and sort (inline; see module doc)."""
         index = self._index
         if index is None or not index.complete:
+            self._update_state()  # says it is still indexing
             return  # the load's completion applies whatever was typed meanwhile
         self._generation += 1
         generation = self._generation
@@ -954,6 +955,10 @@ class CatalogPage(QWidget):
             self.stack.setCurrentWidget(self.table)
             if filtered and self.is_loaded():
                 self.header.subtitle.setText(f"{shown:,} of {self.total:,} models match")
+            elif filtered:
+                self.header.subtitle.setText(
+                    f"Indexing {self.total:,} models for search — results in a moment"
+                )
             else:
                 self.header.subtitle.setText(f"{self.total:,} models")
 

@@ -337,3 +337,45 @@ def test_screenshots(
     finally:
         monkeypatch.setenv("MODELDECK_THEME", "light")
         theme.apply(cast(QApplication, QApplication.instance()))
+
+
+def test_keys_typed_while_the_catalog_is_still_indexing_apply_when_it_is_done(
+    qtbot, demo_context: AppContext, monkeypatch
+) -> None:
+    """The first screen paints before the full index is built; what the user types
+    meanwhile is kept, the header says why nothing narrows yet, and the results
+    are exactly the matches once the index is ready."""
+    import threading
+
+    release = threading.Event()
+    real_load = BrowseService.load
+
+    def slow_load(self: BrowseService):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return real_load(self)
+
+    monkeypatch.setattr(BrowseService, "load", slow_load)
+    w = MainWindow(demo_context)
+    qtbot.addWidget(w)
+    w.resize(1440, 900)
+    w.show()
+    page = w.catalog_page
+    try:
+        qtbot.waitUntil(lambda: page.model.rowCount() > 0, timeout=5000)  # first screen
+        assert not page.is_loaded()
+        qtbot.keyClicks(page.search, "fraud char")
+        qtbot.waitUntil(lambda: "Indexing" in page.header.subtitle.text(), timeout=2000)
+        assert page.search.text() == "fraud char"
+        release.set()
+        qtbot.waitUntil(page.is_loaded, timeout=10_000)
+        expected = _sql(
+            demo_context,
+            "WHERE id IN (SELECT rowid FROM models_fts WHERE models_fts MATCH ?)",
+            '"fraud"* "char"*',
+        )
+        assert expected
+        assert _shown(w) == expected
+        assert page.header.subtitle.text().startswith(f"{len(expected):,} of ")
+    finally:
+        release.set()
+        w.shutdown()
