@@ -102,6 +102,7 @@ CHILD = r"""
 import os, sys, time, json, resource
 T0 = float(sys.argv[1])
 sys.path.insert(0, sys.argv[2])
+from app import cli  # the real entry point (`modeldeck`) parses argv with it first
 from app.__main__ import build_context
 from app.services.workspace import Workspace
 from app.ui.application import create_application
