@@ -301,7 +301,10 @@ class ModelPage(QWidget):
         vl.setContentsMargins(0, 8, 0, 0)
         vl.setSpacing(8)
         bar = QHBoxLayout()
-        self.versions_hint = named(QLabel("Select two or more versions to compare"), "muted")
+        self.versions_hint = named(QLabel("Select versions to compare"), "muted")
+        self.versions_hint.setToolTip(
+            "Select two or more versions (Ctrl+click, Shift+click) to compare them side by side"
+        )
         self.versions_hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.versions_hint, 1)
         self.copy_source = QPushButton("Copy source URI")
@@ -317,7 +320,7 @@ class ModelPage(QWidget):
         self.versions_table = _table("Versions")
         self.versions_table.setModel(self.versions)
         self.versions_table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        for col, w in enumerate((64, 72, 80, 120, 90, 230, 80, 220)):
+        for col, w in enumerate((76, 72, 80, 120, 90, 230, 80, 220)):
             self.versions_table.setColumnWidth(col, w)
         self.versions_table.selectionModel().selectionChanged.connect(self._on_versions_selected)
         vl.addWidget(self.versions_table)
