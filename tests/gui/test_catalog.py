@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.domain.health import HealthStatus, KnownStatus
 from app.domain.models import Deployment
-from app.services.browse import BrowseRequest, BrowseService
+from app.services.browse import BrowseRequest, BrowseService, CatalogIndex
 from app.services.context import AppContext
 from app.store import health as health_store
 from app.ui import theme
@@ -350,7 +350,7 @@ def test_keys_typed_while_the_catalog_is_still_indexing_apply_when_it_is_done(
     release = threading.Event()
     real_load = BrowseService.load
 
-    def slow_load(self: BrowseService):  # type: ignore[no-untyped-def]
+    def slow_load(self: BrowseService) -> CatalogIndex:
         release.wait(10)
         return real_load(self)
 
