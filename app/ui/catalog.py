@@ -150,7 +150,10 @@ class CatalogTableModel(QAbstractTableModel):
 
     def set_health(self, health: Mapping[tuple[str, str], str]) -> None:
         """Health per ``(source, name)`` — from the health issue; rows without one show no dot."""
+        had_dots = bool(self._health)
         self._health = health
+        if had_dots != bool(health):  # the name column's gutter comes or goes
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, NAME_COL, NAME_COL)
         if len(self._rows):
             self.dataChanged.emit(
                 self.index(0, NAME_COL), self.index(len(self._rows) - 1, NAME_COL), [HEALTH_ROLE]
@@ -675,6 +678,7 @@ class CatalogPage(QWidget):
         hh.setSortIndicatorShown(True)
         hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         hh.setStretchLastSection(True)
+        self.model.headerDataChanged.connect(self._align_name_header)
         hh.sectionClicked.connect(self._on_header_clicked)
         hh.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         hh.customContextMenuRequested.connect(self._column_menu)
@@ -1109,6 +1113,13 @@ class CatalogPage(QWidget):
             self.splitter.setSizes([210, int((total - 210) * 0.5), int((total - 210) * 0.5)])
         else:
             self.pages.addWidget(page)
+
+    def _align_name_header(self) -> None:
+        """The "Name" header over the names: indented by the health dots' gutter when it is shown
+        (NameDelegate), as the stylesheet's 8 px section padding matches the cells'."""
+        header = self.table.horizontalHeader()
+        gutter = "QHeaderView::section:first { padding-left: 22px; }"
+        header.setStyleSheet(gutter if self.model.health_known else "")
 
     def set_health(self, health: Mapping[tuple[str, str], str]) -> None:
         """Health dots by ``(source, name)`` as they are (see ``show_fleet_report``)."""
