@@ -5,7 +5,8 @@
 The cache is built once with the demo generator (plus one model with 1,000
 versions) and kept under ~/.cache/modeldeck-bench/, keyed by the generator's
 source hash. Measures: cold start (spawn → catalog painted with rows, and
-→ fully loaded), keystroke → view updated and repainted, sort, facet click,
+→ fully loaded), keystroke → view updated and repainted, sort, scrolling the
+100k rows (scroll-bar jumps and Page Down), facet click,
 opening a model page with 1,000 versions, and RSS. Prints words, then one JSON line.
 
 "View updated" is the end of the table's first paint after the change, painted by
@@ -178,7 +179,7 @@ def main() -> None:
 
     # in-process: drive the real window
     os.environ["MODELDECK_HOME"] = str(home)
-    from PySide6.QtCore import QEvent, QEventLoop, QObject
+    from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt
     from PySide6.QtTest import QTest
 
     from app.__main__ import build_context
@@ -302,6 +303,31 @@ def main() -> None:
         f"p95 {pct(sort_ms, 0.95):.1f} ms"
     )
 
+    def paint_after(action: Callable[[], object]) -> float:
+        """ms from ``action`` (a scroll) to the table repainted by the event loop."""
+        drain()
+        clock.arm()
+        t = time.perf_counter()
+        action()
+        spin(view_painted)
+        assert clock.at is not None
+        return (clock.at - t) * 1000
+
+    import random
+
+    table = page.table
+    bar = table.verticalScrollBar()
+    assert page.model.rowCount() == page.total  # every model listed
+    rng = random.Random(7)
+    jump_ms = [paint_after(partial(bar.setValue, rng.randrange(bar.maximum()))) for _ in range(30)]
+    table.setFocus()
+    page_ms = [paint_after(partial(QTest.keyClick, table, Qt.Key.Key_PageDown)) for _ in range(30)]
+    print(
+        f"scroll over all 100k rows: jump (scroll-bar drag) median "
+        f"{statistics.median(jump_ms):.1f} ms, p95 {pct(jump_ms, 0.95):.1f} ms; Page Down "
+        f"median {statistics.median(page_ms):.1f} ms, p95 {pct(page_ms, 0.95):.1f} ms"
+    )
+
     facets = page.facet_panel.facets
     facet_ms: list[float] = []
     for facet in ("owner", "flavor", "tag", "alias", "source", "deployed") * 2:
@@ -345,6 +371,9 @@ def main() -> None:
                 "keystroke_counts_ms_p95": round(pct(key_counts_ms, 0.95), 1),
                 "sort_ms_median": round(statistics.median(sort_ms), 1),
                 "sort_ms_p95": round(pct(sort_ms, 0.95), 1),
+                "scroll_jump_ms_median": round(statistics.median(jump_ms), 1),
+                "scroll_jump_ms_p95": round(pct(jump_ms, 0.95), 1),
+                "scroll_page_down_ms_median": round(statistics.median(page_ms), 1),
                 "facet_click_ms_median": round(statistics.median(facet_ms), 1),
                 "facet_click_ms_p95": round(pct(facet_ms, 0.95), 1),
                 "open_model_1000_versions_ms_median": round(statistics.median(open_ms), 1),
