@@ -536,6 +536,8 @@ class ModelHealthView(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.12)
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseMode(pg.ViewBox.PanMode)
+            # drag and wheel move time only: the value axis keeps fitting what is visible
+            plot.setMouseEnabled(x=True, y=False)
             for name in ("left", "bottom"):
                 ax = plot.getAxis(name)
                 ax.setPen(pg.mkPen(t.border))

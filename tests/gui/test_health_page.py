@@ -285,6 +285,45 @@ def test_a_long_series_keeps_its_spikes_and_gaps_when_panned(qtbot):
     runner.shutdown()
 
 
+def test_dragging_a_chart_pans_time_and_keeps_the_y_axis_fitted(qtbot):
+    """A mouse drag moves the time window only; the value axis keeps fitting what is
+    visible (a pan into a busier hour rescales instead of cutting the line off)."""
+    import numpy as np
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    from app.ui.model_health import ModelHealthView
+
+    n = 7200
+    t = T0 - n + np.arange(n, dtype=float)
+    wobble = 10 * np.sin(np.arange(n) / 60)
+    v = np.where(np.arange(n) < n // 2, 50.0, 400.0) + wobble  # a quiet hour, then a busy one
+    runner = TaskRunner()
+    view = ModelHealthView(None, runner, theme.LIGHT)
+    qtbot.addWidget(view)
+    view.resize(1440, 900)
+    view.show()
+    view.show_health(_health({"latency_p95": _latency(t, v)}))
+    plot = view.plots["latency"]
+    vb = plot.getViewBox()
+    plot.setXRange(t[0], t[n // 2 - 600], padding=0)  # the quiet hour
+    qtbot.waitUntil(lambda: vb.viewRange()[1][1] < 100)
+
+    viewport = view.charts.viewport()
+    box = vb.mapRectToScene(vb.boundingRect())
+    start = view.charts.mapFromScene(box.center())
+    end = start - QPoint(int(box.width() * 0.6), 0)  # drag left: later in time
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    QTest.mouseMove(viewport, start - QPoint(20, 0))
+    QTest.mouseMove(viewport, end)
+    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] > t[n // 2])  # time moved on
+    assert vb.autoRangeEnabled()[1]  # the value axis still follows the data
+    qtbot.waitUntil(lambda: vb.viewRange()[1][1] >= 400)  # the busy hour is in view, unclipped
+    runner.shutdown()
+
+
 def test_decimated_line_lights_the_same_pixels_as_every_sample(qtbot):
     """Pixel columns of the decimated curve against the full-resolution curve (noisy
     random walk, a spike, a gap): the same top and bottom in (almost) every column."""
