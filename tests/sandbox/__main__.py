@@ -4,8 +4,9 @@
 real scikit-learn models that serve), a real Ray head with ``serving/`` importable by its
 workers, and a real Prometheus scraping the Ray node's metrics; configures a dedicated
 ``MODELDECK_HOME`` with the three backends (no secrets), syncs the catalog, deploys
-``iris-classifier`` v1 with a 25 % canary of v2, starts a bounded traffic generator
-against it, and launches the GUI on that home (on the Health page).
+``iris-classifier`` v1 with a 25 % canary of v2 and ``diabetes-regressor`` v2, starts a
+bounded traffic generator against each, and launches the GUI on that home (on the
+Health page).
 
 With ``SANDBOX_GUI=0`` it runs headless instead: it checks that the catalog is synced,
 that the deployed model answers, that ``modeldeck health --json`` shows a non-zero
@@ -48,9 +49,11 @@ from tests.integration.servers import (
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 MODEL, APP, CANARY_PERCENT = "iris-classifier", "iris", 25
+#: a second app, so the fleet has more than one row: (model, version, app, req/s)
+SECOND = ("diabetes-regressor", "2", "diabetes", 1.5)
 SCRAPE_S = 5
 #: the order ``stop`` ends things in: what generates load first, the registry last
-STOP_ORDER = ("gui", "traffic", "prometheus", "ray", "mlflow")
+STOP_ORDER = ("gui", "traffic", "traffic-diabetes", "prometheus", "ray", "mlflow")
 
 
 def sandbox_dir() -> Path:
@@ -377,34 +380,52 @@ def up(state: State, t0: float) -> None:
         f"modeldeck canary {APP} v2",
     )
     mark(f"canary: {CANARY_PERCENT} % of '{APP}' traffic to v2")
+    model2, version2, app2, rps2 = SECOND
+    must(
+        modeldeck(
+            home, "deploy", model2, version2, "--target", "sandbox-ray", "--app", app2, "--yes"
+        ),
+        f"modeldeck deploy {model2} {version2}",
+    )
+    mark(f"deployed {model2} v{version2} as '{app2}' on {head.serve_url}/{app2}")
 
     minutes = float(os.environ.get("SANDBOX_TRAFFIC_MINUTES", "60"))
-    log = root / "traffic.log"
-    with log.open("ab") as out:
-        traffic = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.sandbox.traffic",
-                f"{head.serve_url}/{APP}",
-                "--seconds",
-                str(minutes * 60),
-            ],
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    state.add(Proc.of("traffic", traffic.pid, f"{head.serve_url}/{APP}", log))
-    mark(f"traffic generator started (≈4 requests/s for {minutes:.0f} min)")
+    for proc_name, app, shape, rps in (
+        ("traffic", APP, "iris", 4.0),
+        (f"traffic-{app2}", app2, app2, rps2),
+    ):
+        url = f"{head.serve_url}/{app}"
+        log = root / f"{proc_name}.log"
+        with log.open("ab") as out:
+            traffic = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tests.sandbox.traffic",
+                    url,
+                    "--shape",
+                    shape,
+                    "--rps",
+                    str(rps),
+                    "--seconds",
+                    str(minutes * 60),
+                ],
+                cwd=REPO,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        state.add(Proc.of(proc_name, traffic.pid, url, log))
+        mark(f"traffic to '{app}' started (≈{rps:g} requests/s for {minutes:.0f} min)")
 
 
 def print_summary(state: State) -> None:
     print("\nThe sandbox is up (everything on 127.0.0.1):")
     for p in state.procs.values():
         print(f"  {p.name:<11} PID {p.pid:<8} {p.url}")
-    print(f"  {'serving':<11} {'':<12} {state.urls.get('serve', '')}/{APP}")
+    for app in (APP, SECOND[2]):
+        print(f"  {'serving':<11} {'':<12} {state.urls.get('serve', '')}/{app}")
     print(f"  MODELDECK_HOME={state.home}")
     print(f"  state and logs: {state.root}")
     print("Stop it with `make sandbox-stop`; remove its state with `make sandbox-clean`.\n")
@@ -425,34 +446,40 @@ def headless_checks(state: State, t0: float) -> float:
         raise RuntimeError(f"catalog not synced: registry {len(in_registry)}, cache {len(cached)}")
     say(f"check: the cache holds all {len(cached)} registry models")
 
-    body = json.dumps({"inputs": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}).encode()
-    req = urllib.request.Request(
-        f"{state.urls['serve']}/{APP}",
-        data=body,
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=60) as r:  # loopback only
-        answer = json.load(r)
-    if len(answer.get("predictions", [])) != 2 or answer.get("model") != MODEL:
-        raise RuntimeError(f"the deployed model answered oddly: {answer}")
-    say(f"check: {APP} answers {answer['predictions']} (version {answer['version']})")
+    model2, _version2, app2, _rps2 = SECOND
+    for app, model, rows in (
+        (APP, MODEL, [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]),
+        (app2, model2, [[0.03, 0.05, 0.06, 0.02, -0.04, -0.03, -0.04, -0.002, 0.02, -0.02]] * 2),
+    ):
+        req = urllib.request.Request(
+            f"{state.urls['serve']}/{app}",
+            data=json.dumps({"inputs": rows}).encode(),
+            headers={"content-type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=60) as r:  # loopback only
+            answer = json.load(r)
+        if len(answer.get("predictions", [])) != 2 or answer.get("model") != model:
+            raise RuntimeError(f"{app} answered oddly: {answer}")
+        say(f"check: {app} answers {answer['predictions']} (version {answer['version']})")
 
-    seen: dict[str, Any] = {}
+    seen: dict[str, dict[str, Any]] = {}
 
     def traffic_visible() -> bool:
         doc = json.loads(must(modeldeck(home, "health", "--json", "--window", "1h"), "health"))
-        row = next((d for d in doc["deployments"] if d["app"] == APP), None)
-        if row:
-            seen.update(row)
-        return bool(row and (row["figures"].get("rps") or 0) > 0)
+        seen.update({d["app"]: d for d in doc["deployments"] if d["app"] in (APP, app2)})
+        return all((seen.get(a, {}).get("figures", {}).get("rps") or 0) > 0 for a in (APP, app2))
 
     wait_until(
-        traffic_visible, timeout_s=300, what=f"non-zero request rate for {APP}", interval_s=2
+        traffic_visible,
+        timeout_s=300,
+        what=f"non-zero request rates for {APP} and {app2}",
+        interval_s=2,
     )
     first_chart = time.monotonic() - t0
-    figures = {k: round(v, 3) for k, v in seen["figures"].items() if v is not None}
-    say(f"check: health {seen['status']} {figures}")
+    for app in (APP, app2):
+        figures = {k: round(v, 3) for k, v in seen[app]["figures"].items() if v is not None}
+        say(f"check: {app} health {seen[app]['status']} {figures}")
     return first_chart
 
 

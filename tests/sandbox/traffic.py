@@ -1,11 +1,13 @@
 """A small, bounded traffic generator for the sandbox's deployed model (stdlib only).
 
-    python -m tests.sandbox.traffic URL [--seconds 3600] [--rps 4] [--bad-every 200]
+    python -m tests.sandbox.traffic URL [--shape iris|diabetes] [--seconds 3600] [--rps 4]
+                                        [--bad-every 200]
 
-POSTs iris-shaped rows to URL at a rate that swings gently around ``--rps`` (so charts
-move), one request in ``--bad-every`` without ``inputs`` (the app answers 400: the error
-chart is not flat zero). Stops after ``--seconds``, or when the app has been unreachable
-for a minute (the sandbox was stopped). Loopback only.
+POSTs rows shaped like the model's training data (``--shape``) to URL at a rate that
+swings gently around ``--rps`` (so charts move), one request in ``--bad-every`` without
+``inputs`` (the app answers 400: the error chart is not flat zero). Stops after
+``--seconds``, or when the app has been unreachable for a minute (the sandbox was
+stopped). Loopback only.
 """
 
 from __future__ import annotations
@@ -19,13 +21,18 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-#: per-feature (low, high) of the iris dataset
-IRIS = [(4.3, 7.9), (2.0, 4.4), (1.0, 6.9), (0.1, 2.5)]
+#: per-feature (low, high) of the training data: iris (4 measurements in cm) and
+#: scikit-learn's diabetes set (10 features, mean-centred and scaled)
+SHAPES = {
+    "iris": [(4.3, 7.9), (2.0, 4.4), (1.0, 6.9), (0.1, 2.5)],
+    "diabetes": [(-0.1, 0.1)] * 10,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("url")
+    p.add_argument("--shape", choices=sorted(SHAPES), default="iris")
     p.add_argument("--seconds", type=float, default=3600)
     p.add_argument("--rps", type=float, default=4.0)
     p.add_argument("--bad-every", type=int, default=200)
@@ -41,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         n += 1
         bad = args.bad_every > 0 and n % args.bad_every == 0
         rows = [
-            [round(rng.uniform(lo, hi), 1) for lo, hi in IRIS] for _ in range(rng.randint(1, 8))
+            [round(rng.uniform(lo, hi), 3) for lo, hi in SHAPES[args.shape]]
+            for _ in range(rng.randint(1, 8))
         ]
         body = json.dumps({"rows": rows} if bad else {"inputs": rows}).encode()
         req = urllib.request.Request(
