@@ -98,8 +98,3 @@ def icon(name: str, color: str, color_on: str | None = None) -> QIcon:
     """
     _svg(name)
     return QIcon(_SvgIconEngine(name, QColor(color), QColor(color_on or color)))
-
-
-def pixmap(name: str, color: str, side: int) -> QPixmap:
-    """``icon(name, color)`` as a ``side``×``side`` pixmap (labels, badges)."""
-    return icon(name, color).pixmap(QSize(side, side))

@@ -31,7 +31,7 @@ from app.ui import icons, theme
 from app.ui.catalog import CatalogPage
 from app.ui.sync import SyncController
 from app.ui.tasks import TaskRunner
-from app.ui.widgets import EmptyState, PageHeader, named, relative_time
+from app.ui.widgets import named, relative_time
 
 if TYPE_CHECKING:  # the pages themselves are imported when first shown
     from app.ui.deployments import DeploymentsPage
@@ -205,14 +205,6 @@ class MainWindow(QMainWindow):
     def show_banner(self, text: str) -> None:
         self.banner_text.setText(text)
         self.banner.show()
-
-    def _placeholder(self, title: str, icon: str, head: str, text: str) -> QWidget:
-        page = named(QWidget(), "page")
-        lay = QVBoxLayout(page)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(PageHeader(title, ""))
-        lay.addWidget(EmptyState(icon, head, text), 1)
-        return page
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
