@@ -336,6 +336,10 @@ def up(state: State, t0: float) -> None:
     state.add(Proc.of("ray", head.proc.pid, head.dashboard_url, head.log_path))
     mark(f"Ray head {head.dashboard_url} (apps on {head.serve_url})")
 
+    # A fresh Ray head is a new cluster: the last run's series would linger in every
+    # query for Prometheus's 5-minute lookback (a restarted Prometheus writes no
+    # staleness markers for them), showing "2 / 1" replicas. Start from an empty TSDB.
+    shutil.rmtree(root / "prometheus" / "data", ignore_errors=True)
     prom = start_prometheus(
         root / "prometheus",
         scrape={"ray": head.metrics_target},
