@@ -5,7 +5,7 @@ and Prometheus going down: cached windows shown stale, status unknown, no freeze
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from app.services.context import AppContext
 from app.services.workspace import Workspace
 from app.ui import theme
 from app.ui.health import HealthPage
+from app.ui.model_health import ModelHealthView
 from app.ui.tasks import TaskRunner
 from tests.integration.fixtures import health_tsdb as tsdb
 from tests.integration.servers import ServerProcess, require, start_prometheus
@@ -240,13 +241,30 @@ def _latency(t, v):
     return SignalData(spec, "q", (Series({}, tuple(t), tuple(v)),), 1)
 
 
-def test_a_long_series_keeps_its_spikes_and_gaps_when_panned(qtbot):
+@pytest.fixture
+def latency_view(qtbot) -> Iterator[Callable[..., ModelHealthView]]:
+    """Shows a p95 latency series ``(t, v)`` in a model health view, 1440×900."""
+    runners: list[TaskRunner] = []
+
+    def show(t, v) -> ModelHealthView:
+        runners.append(TaskRunner())
+        view = ModelHealthView(None, runners[-1], theme.LIGHT)
+        qtbot.addWidget(view)
+        view.resize(1440, 900)
+        view.show()
+        view.show_health(_health({"latency_p95": _latency(t, v)}))
+        return view
+
+    yield show
+    for runner in runners:
+        runner.shutdown()
+
+
+def test_a_long_series_keeps_its_spikes_and_gaps_when_panned(qtbot, latency_view):
     """200,000 samples reach the painter as a few points per pixel column; the one-sample
     spike is still drawn and scaled into view, the gap stays a gap, the crosshair reads
     the real samples, and a pan redraws the new range."""
     import numpy as np
-
-    from app.ui.model_health import ModelHealthView
 
     n = 200_000
     t = T0 - n + np.arange(n, dtype=float)
@@ -254,12 +272,7 @@ def test_a_long_series_keeps_its_spikes_and_gaps_when_panned(qtbot):
     spike = 123_457
     v[spike] = 900.0
     v[150_000:150_500] = np.nan
-    runner = TaskRunner()
-    view = ModelHealthView(None, runner, theme.LIGHT)
-    qtbot.addWidget(view)
-    view.resize(1440, 900)
-    view.show()
-    view.show_health(_health({"latency_p95": _latency(t, v)}))
+    view = latency_view(t, v)
     plot = view.plots["latency"]
     vb = plot.getViewBox()
     curve = view.curves["latency"][0].item
@@ -282,28 +295,20 @@ def test_a_long_series_keeps_its_spikes_and_gaps_when_panned(qtbot):
     qtbot.waitUntil(lambda: vb.viewRange()[1][1] < 900)
     assert curve.xData[0] >= t[159_000]
     assert np.nanmax(curve.yData) < 900
-    runner.shutdown()
 
 
-def test_dragging_a_chart_pans_time_and_keeps_the_y_axis_fitted(qtbot):
+def test_dragging_a_chart_pans_time_and_keeps_the_y_axis_fitted(qtbot, latency_view):
     """A mouse drag moves the time window only; the value axis keeps fitting what is
     visible (a pan into a busier hour rescales instead of cutting the line off)."""
     import numpy as np
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
-    from app.ui.model_health import ModelHealthView
-
     n = 7200
     t = T0 - n + np.arange(n, dtype=float)
     wobble = 10 * np.sin(np.arange(n) / 60)
     v = np.where(np.arange(n) < n // 2, 50.0, 400.0) + wobble  # a quiet hour, then a busy one
-    runner = TaskRunner()
-    view = ModelHealthView(None, runner, theme.LIGHT)
-    qtbot.addWidget(view)
-    view.resize(1440, 900)
-    view.show()
-    view.show_health(_health({"latency_p95": _latency(t, v)}))
+    view = latency_view(t, v)
     plot = view.plots["latency"]
     vb = plot.getViewBox()
     plot.setXRange(t[0], t[n // 2 - 600], padding=0)  # the quiet hour
@@ -321,7 +326,6 @@ def test_dragging_a_chart_pans_time_and_keeps_the_y_axis_fitted(qtbot):
     qtbot.waitUntil(lambda: vb.viewRange()[0][1] > t[n // 2])  # time moved on
     assert vb.autoRangeEnabled()[1]  # the value axis still follows the data
     qtbot.waitUntil(lambda: vb.viewRange()[1][1] >= 400)  # the busy hour is in view, unclipped
-    runner.shutdown()
 
 
 def test_decimated_line_lights_the_same_pixels_as_every_sample(qtbot):
