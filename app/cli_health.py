@@ -1,5 +1,7 @@
 """``modeldeck health [--target NAME] [--window 1h|6h|24h|7d|30d] [--at ISO] [--json]``:
 the fleet's statuses and figures, worst first — the same ``HealthService`` as the GUI.
+``--app NAME`` shows one deployment as its page does: every series at full resolution,
+split by model version during a canary (``--series`` adds the points to ``--json``).
 
 Exit code 0 when the statuses could be computed (whatever they are); 1 when a
 metrics source could not be used (the statuses are then unknown, from the cache
@@ -13,11 +15,11 @@ import math
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app.domain.errors import ConfigError
+from app.domain.errors import ConfigError, NotFound
 from app.domain.health import WINDOWS, DeploymentHealth, FleetReport, format_value
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from app.services.context import AppContext
 
@@ -33,6 +35,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
         "healthy, degraded, failing or unknown, with the reason and the latest figures.",
     )
     h.add_argument("--target", metavar="NAME", help="only deployments on this cluster")
+    h.add_argument(
+        "--app",
+        metavar="NAME",
+        help="one deployment at full resolution, its series split by model version "
+        "during a canary (what its page in the app charts)",
+    )
     h.add_argument(
         "--window",
         default="1h",
@@ -120,6 +128,8 @@ def _cmd_health(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
 
     from app.cli import _table, emit_json
 
+    if args.app:
+        return _cmd_health_app(ctx, args, out)
     report = ctx.health.fleet(target=args.target, window=args.window, at=_parse_at(args.at))
     for source, why in report.errors.items():
         print(f"modeldeck: {source}: {why}", file=sys.stderr)
@@ -156,3 +166,38 @@ def _cmd_health(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
             file=sys.stderr,
         )
     return EXIT_ERROR if report.errors else EXIT_OK
+
+
+def _cmd_health_app(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    """``modeldeck health --app NAME``: one deployment, each series labelled by version."""
+
+    from app.cli import emit_json
+
+    targets = sorted({d.target for d in ctx.catalog.deployments(args.target) if d.app == args.app})
+    if not targets:
+        where = f" on {args.target!r}" if args.target else ""
+        raise NotFound(f"no deployment {args.app!r}{where} in the cache (modeldeck deployments)")
+    if len(targets) > 1:
+        raise ConfigError(f"{args.app!r} runs on {', '.join(targets)}: choose one with --target")
+    h = ctx.health.deployment(targets[0], args.app, window=args.window, at=_parse_at(args.at))
+    if args.json:
+        emit_json(health_json(h, series=args.series), out)
+    else:
+        d = h.deployment
+        split = ", ".join(f"v{v} {p} %" for v, p in d.traffic.items())
+        print(f"{d.app} on {d.target}: {h.status.value.upper()} — {h.verdict.why}", file=out)
+        print(f"model {d.model_name} ({split}); window {h.window}, from {h.source}", file=out)
+        for data in h.signals.values():
+            for series in data.series:
+                version = series.labels.get("model_version") or series.labels.get("deployment", "")
+                print(
+                    f"  {data.spec.title:<18} {version:<10} "
+                    f"{format_value(_last(series.v), data.spec.unit)}",
+                    file=out,
+                )
+    return EXIT_OK
+
+
+def _last(values: Sequence[float]) -> float | None:
+    """The newest finite value of a series."""
+    return next((v for v in reversed(values) if math.isfinite(v)), None)

@@ -164,6 +164,34 @@ RAY_SERVE_SIGNALS: tuple[SignalSpec, ...] = (
 )
 
 
+def _md_latency(q: str) -> str:
+    return (
+        f"histogram_quantile({q}, sum by ($by, le) "
+        "(rate(ray_modeldeck_latency_ms_bucket{$sel}[$rate])))"
+    )
+
+
+_MD_REQUESTS = "sum by ($by) (rate(ray_modeldeck_requests_total{$sel}[$rate]))"
+_MD_ERRORS = 'sum by ($by) (rate(ray_modeldeck_requests_total{code!~"2..", $sel}[$rate]))'
+
+#: Per-version figures from Modeldeck's own serving app (serving/), which counts each
+#: request by ``model_version`` itself: it serves a canary and its stable version from
+#: one Ray deployment, so Ray's metrics cannot tell them apart.
+MODELDECK_VERSION_SIGNALS: tuple[SignalSpec, ...] = (
+    SignalSpec(LATENCY_P50, "Latency p50", Unit.MS, _md_latency("0.5"), "p50 latency"),
+    SignalSpec(LATENCY_P95, "Latency p95", Unit.MS, _md_latency("0.95"), "p95 latency"),
+    SignalSpec(LATENCY_P99, "Latency p99", Unit.MS, _md_latency("0.99"), "p99 latency"),
+    SignalSpec(RPS, "Request rate", Unit.PER_S, _MD_REQUESTS, "traffic"),
+    SignalSpec(
+        ERROR_RATE,
+        "Error rate",
+        Unit.RATIO,
+        f"({_MD_ERRORS} or ({_MD_REQUESTS} * 0)) / {_MD_REQUESTS}",
+        "error rate",
+    ),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class KindMetrics:
     """What a target kind brings: default signals and the labels that name an app/version."""
@@ -174,6 +202,14 @@ class KindMetrics:
     #: shortest ``rate()`` range that gives a smooth line: a cluster whose counters move
     #: in steps (an exporter that flushes every N s) needs several steps per range
     min_rate_s: int = 0
+    #: signals split by version from the serving app's own metrics, tried first when a
+    #: chart is split by version (found nothing: ``signals`` by ``version_label``)
+    version_signals: tuple[SignalSpec, ...] = ()
+    #: the label of ``version_signals`` that names the model version
+    version_signal_label: str = ""
+
+    def version_signal(self, key: str) -> SignalSpec | None:
+        return next((s for s in self.version_signals if s.key == key), None)
 
 
 KIND_METRICS: dict[BackendKind, KindMetrics] = {
@@ -181,7 +217,12 @@ KIND_METRICS: dict[BackendKind, KindMetrics] = {
     # holds N or N-1 counter steps by phase: measured on the sandbox at a steady load,
     # 20 s zig-zagged by ±33 %, 60 s by ±10 %; 120 s keeps it to ≈ ±5 %
     BackendKind.RAY_SERVE: KindMetrics(
-        RAY_SERVE_SIGNALS, "application", "deployment", min_rate_s=120
+        RAY_SERVE_SIGNALS,
+        "application",
+        "deployment",
+        min_rate_s=120,
+        version_signals=MODELDECK_VERSION_SIGNALS,
+        version_signal_label="model_version",
     ),
 }
 

@@ -422,23 +422,48 @@ class HealthService:
             for spec in p.signals:
                 if not (spec.key in p.own or split_versions or len(plans) == 1):
                     continue
+                own_split = p.metrics.version_signal(spec.key)
+                if split_versions and own_split is not None and spec.key not in p.own:
+                    # the serving app's per-version counters first; without them
+                    # (another serving app), the kind's signals by its version label
+                    by = [p.metrics.app_label, p.metrics.version_signal_label]
+                    data = self._query(
+                        source, own_split, p, by, rate=rate, start=start, end=end, step=step
+                    )
+                    if isinstance(data, SignalData) and data.series:
+                        out[_key(p)][spec.key] = data
+                        continue
                 by = [p.metrics.app_label]
                 if split_versions and p.metrics.version_label:
                     by.append(p.metrics.version_label)
-                promql = render_promql(
-                    spec.promql,
-                    selector=p.app_selector(),
-                    by=by,
-                    rate_s=rate,
-                    app=p.deployment.app,
-                )
-                try:
-                    found = source.range(promql, start, end, step)
-                except BadQuery as exc:
-                    problems[_key(p)].append(f"{spec.label}: {exc.detail}")
-                    continue
-                out[_key(p)][spec.key] = SignalData(spec, promql, tuple(found), step)
+                data = self._query(source, spec, p, by, rate=rate, start=start, end=end, step=step)
+                if isinstance(data, SignalData):
+                    out[_key(p)][spec.key] = data
+                else:
+                    problems[_key(p)].append(data)
         return out, problems
+
+    @staticmethod
+    def _query(
+        source: MetricsSource,
+        spec: SignalSpec,
+        plan: _Plan,
+        by: list[str],
+        *,
+        rate: int,
+        start: float,
+        end: float,
+        step: int,
+    ) -> SignalData | str:
+        """One signal of one deployment, or the query's problem (one line)."""
+        promql = render_promql(
+            spec.promql, selector=plan.app_selector(), by=by, rate_s=rate, app=plan.deployment.app
+        )
+        try:
+            found = source.range(promql, start, end, step)
+        except BadQuery as exc:
+            return f"{spec.label}: {exc.detail}"
+        return SignalData(spec, promql, tuple(found), step)
 
     # ------------------------------------------------------------- fleet
     def fleet(

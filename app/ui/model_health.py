@@ -715,16 +715,19 @@ class ModelHealthView(QWidget):
 
 
 def _version_of(labels: Any, h: DeploymentHealth) -> str:
-    """The model version a series belongs to ("" = the whole app): a label naming one of
-    the deployment's versions (``2``, ``v2``, ``MODEL-v2``). A label naming something else
-    (one Ray deployment serving every version, e.g. ``Model``) is not a version."""
+    """The model version a series belongs to, as ``v2`` ("" = the whole app): a label
+    naming one of the deployment's versions (``2``, ``v2``, ``MODEL-v2``; the serving
+    app's ``model_version``). A label naming something else (one Ray deployment serving
+    every version, e.g. ``Model``) is not a version."""
     known = set(h.deployment.traffic)
     model = h.deployment.model_name
-    for key in ("deployment", "version", "model_version"):
+    for key in ("model_version", "deployment", "version"):
         value = str(labels.get(key) or "")
         value = value[len(model) + 1 :] if value.startswith(model + "-") else value
-        if value in known or (value[:1] in "vV" and value[1:] in known):
-            return value
+        if value[:1] in "vV" and value[1:] in known:
+            value = value[1:]
+        if value in known:
+            return f"v{value}"
     return ""
 
 

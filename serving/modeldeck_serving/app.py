@@ -7,17 +7,32 @@ Import path ``modeldeck_serving.app:build``; args (written by Modeldeck)::
 
 Each request goes to the canary with probability ``canary_percent``/100; the answer says
 which version answered (``x-modeldeck-version`` header and ``version`` in the JSON).
-Request ``{"inputs": [[...]]}`` → ``{"predictions": [...], "model": NAME, "version": V}``.
+Request ``{"inputs": [[...]]}`` → ``{"predictions": [...], "model": NAME, "version": V}``;
+a body without ``inputs`` gets 400, a model that fails to predict 500.
+
+One Ray deployment serves every version, so Ray's own metrics cannot tell a canary from
+its stable version. The app counts each request per version itself, through Ray's
+metrics agent (so Prometheus scrapes them where it scrapes Ray):
+
+* ``ray_modeldeck_requests_total{model_version, code}`` — requests by HTTP status;
+* ``ray_modeldeck_latency_ms_bucket{model_version, le}`` — time to answer, in ms.
+
+Ray adds ``application``, ``deployment`` and ``replica`` to both.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 from ray import serve
+from ray.serve import metrics
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+#: latency buckets, ms (as Ray Serve's own request-latency histogram)
+LATENCY_BOUNDARIES_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000]
 
 
 def _plain(value: Any) -> Any:
@@ -41,8 +56,31 @@ class Model:
             self.models[self.canary] = mlflow.pyfunc.load_model(
                 f"models:/{self.name}/{self.canary}"
             )
+        self.requests = metrics.Counter(
+            "modeldeck_requests",
+            description="Requests answered, by model version and HTTP status.",
+            tag_keys=("model_version", "code"),
+        )
+        self.latency = metrics.Histogram(
+            "modeldeck_latency_ms",
+            description="Time to answer a request, by model version, in milliseconds.",
+            boundaries=LATENCY_BOUNDARIES_MS,
+            tag_keys=("model_version",),
+        )
 
     async def __call__(self, request: Request) -> JSONResponse:
+        started = time.perf_counter()
+        version = self.stable
+        if self.canary and random.uniform(0, 100) < self.percent:  # noqa: S311 - traffic split
+            version = self.canary
+        response = await self._answer(request, version)
+        self.requests.inc(tags={"model_version": version, "code": str(response.status_code)})
+        self.latency.observe(
+            (time.perf_counter() - started) * 1000, tags={"model_version": version}
+        )
+        return response
+
+    async def _answer(self, request: Request, version: str) -> JSONResponse:
         import pandas as pd
 
         try:
@@ -52,10 +90,14 @@ class Model:
             return JSONResponse(
                 {"error": f'expected JSON {{"inputs": [[...], ...]}}: {exc!r}'}, status_code=400
             )
-        version = self.stable
-        if self.canary and random.uniform(0, 100) < self.percent:  # noqa: S311 - traffic split
-            version = self.canary
-        predictions = self.models[version].predict(frame)
+        try:
+            predictions = self.models[version].predict(frame)
+        except Exception as exc:  # the model's own failure: answer it, count it
+            return JSONResponse(
+                {"error": f"model {self.name} v{version} failed: {exc!r}", "version": version},
+                status_code=500,
+                headers={"x-modeldeck-version": version},
+            )
         return JSONResponse(
             {"predictions": _plain(predictions), "model": self.name, "version": version},
             headers={"x-modeldeck-version": version},

@@ -436,9 +436,10 @@ def test_fleet_cells_follow_a_new_report(qtbot):
 
 
 def test_legend_names_versions_not_ray_deployment_names(qtbot):
-    """A canary split into one Ray deployment per version gets one line and key per
-    version; one Ray deployment serving every version (its name is no version, e.g.
-    ``Model``) is the app's single line and needs no key."""
+    """A canary split into one Ray deployment per version, or counted per version by the
+    serving app (``model_version``), gets one line and key per version; one Ray deployment
+    serving every version (its name is no version, e.g. ``Model``) is the app's single
+    line and needs no key."""
     from dataclasses import replace
 
     from app.domain.health import RAY_SERVE_SIGNALS, Series, SignalData
@@ -448,8 +449,8 @@ def test_legend_names_versions_not_ray_deployment_names(qtbot):
     spec = next(s for s in RAY_SERVE_SIGNALS if s.key == "latency_p95")
     t = (T0 - 60, T0)
 
-    def latency(*deployments: str) -> SignalData:
-        series = tuple(Series({"deployment": d}, t, (40.0, 50.0)) for d in deployments)
+    def latency(*deployments: str, label: str = "deployment") -> SignalData:
+        series = tuple(Series({label: d}, t, (40.0, 50.0)) for d in deployments)
         return SignalData(spec, "q", series, 60)
 
     runner = TaskRunner()
@@ -459,6 +460,14 @@ def test_legend_names_versions_not_ray_deployment_names(qtbot):
     canary = _health({"latency_p95": latency("big-model-v1", "big-model-v2")})
     canary = replace(canary, deployment=Deployment("ray", "big", "big-model", {"1": 90, "2": 10}))
     view.show_health(canary)
+    legend = view.legend.text()
+    assert "v1" in legend
+    assert "v2" in legend
+    assert len(view.curves["latency"]) == 2
+
+    # Modeldeck's own serving app: one Ray deployment, per-version counters of its own
+    own = replace(canary, signals={"latency_p95": latency("1", "2", label="model_version")})
+    view.show_health(own)
     legend = view.legend.text()
     assert "v1" in legend
     assert "v2" in legend

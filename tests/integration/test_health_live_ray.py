@@ -1,7 +1,8 @@
 """Live health: a REAL Prometheus scraping a REAL Ray head's metrics endpoint while real
 requests hit an app that ``DeployService`` deployed from a REAL MLflow registry. The
 request rate, latency and error rate that ``modeldeck health --json`` prints come from
-Ray's own counters, end to end — nothing is backfilled or generated.
+Ray's own counters, end to end — nothing is backfilled or generated. During a canary,
+``modeldeck health --app`` splits them by version from the serving app's own counters.
 """
 
 from __future__ import annotations
@@ -54,13 +55,17 @@ class Traffic:
 
 
 @pytest.fixture
-def live_app(
+def live_app(  # noqa: PLR0917 - pytest fixtures
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     ray_head: RayHead,
     ray_prometheus: ServerProcess,
     mlflow_server: str,
     constant_model: str,
 ) -> Iterator[tuple[Path, str, Traffic]]:
+    """An app of ``constant_model`` v1 under paced traffic; with ``indirect`` param N,
+    N % of its traffic goes to a v2 canary."""
+    canary_percent = int(getattr(request, "param", 0))
     home = tmp_path / "home"
     app = f"live-{uuid.uuid4().hex[:4]}"
     ctx = AppContext.build(Workspace.resolve(home))
@@ -86,6 +91,9 @@ def live_app(
         ctx.deploy._poll_s = 0.25
         out = ctx.deploy.apply(ctx.deploy.plan_deploy("ray", constant_model, "1", app=app))
         assert out.ok, out.message
+        if canary_percent:
+            out = ctx.deploy.apply(ctx.deploy.plan_canary("ray", app, "2", canary_percent))
+            assert out.ok, out.message
     finally:
         ctx.close()
     traffic = Traffic(f"{ray_head.serve_url}/{app}")
@@ -147,3 +155,49 @@ def test_live_ray_traffic_shows_in_health(live_app: tuple[Path, str, Traffic]) -
     assert figures["replicas"] == 1
     assert "ray_serve_num_http_requests_total" in seen["promql"]["rps"]
     assert f'application="{app}"' in seen["promql"]["rps"]
+
+
+@pytest.mark.parametrize("live_app", [40], indirect=True)
+def test_live_canary_is_split_by_version(live_app: tuple[Path, str, Traffic]) -> None:
+    """One Ray deployment serves both versions of a canary, so Ray's metrics cannot split
+    them; the serving app's own per-version counters do, and the model's page (here its
+    CLI twin, ``health --app``) charts v1 and v2 apart."""
+    home, app, traffic = live_app
+    doc: dict[str, Any] = {}
+
+    def latest(key: str) -> dict[str, float]:
+        """signal → {version: newest finite value}"""
+        out = {}
+        for s in doc.get("series", {}).get(key, []):
+            values = [v for _t, v in s["points"] if v is not None]
+            if values and s["labels"].get("model_version"):
+                out[s["labels"]["model_version"]] = values[-1]
+        return out
+
+    def both_versions() -> bool:
+        proc = modeldeck(home, "health", "--app", app, "--series", "--json", timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        doc.clear()
+        doc.update(json.loads(proc.stdout))
+        rps, errors = latest("rps"), latest("error_rate")
+        return set(rps) == {"1", "2"} and all(rps.values()) and set(errors) == {"1", "2"}
+
+    wait_until(both_versions, timeout_s=240, what=f"per-version series for {app}", interval_s=3)
+    assert doc["versions"] == {"1": 60, "2": 40}
+    assert "ray_modeldeck_requests_total" in doc["promql"]["rps"]
+    assert "model_version" in doc["promql"]["rps"]
+    rps = latest("rps")
+    # 40 % of the requests to v2: the split shows in the rates (loose: a few hundred draws)
+    assert 0.15 < rps["2"] / (rps["1"] + rps["2"]) < 0.65
+    # every fifth request is malformed, whichever version it was routed to
+    for version, rate in latest("error_rate").items():
+        assert rate == pytest.approx(1 / BAD_EVERY, abs=0.12), version
+    assert set(latest("latency_p95")) == {"1", "2"}
+    # replicas are Ray's: one deployment, one line for the app
+    assert len(doc["series"]["replicas"]) == 1
+    assert traffic.ok > 0
+
+    text = modeldeck(home, "health", "--app", app, timeout=120)
+    assert text.returncode == 0, text.stderr
+    assert "v1 60 %" in text.stdout
+    assert "v2 40 %" in text.stdout
