@@ -9,8 +9,9 @@ bounded traffic generator against each, and launches the GUI on that home (on th
 Health page).
 
 With ``SANDBOX_GUI=0`` it runs headless instead: it checks that the catalog is synced,
-that the deployed model answers, that ``modeldeck health --json`` shows a non-zero
-request rate for it, then stops everything and checks that nothing is left running.
+that the deployed models answer, that ``modeldeck health --json`` shows a non-zero
+request rate for each and ``modeldeck health --app iris`` the canary's two versions
+apart, then stops everything and checks that nothing is left running.
 
 Everything lives under one directory (``SANDBOX_DIR``, default ``.sandbox/`` in the
 repository; Ray's own temp dir is under /tmp because of unix-socket path limits, and is
@@ -484,6 +485,24 @@ def headless_checks(state: State, t0: float) -> float:
     for app in (APP, app2):
         figures = {k: round(v, 3) for k, v in seen[app]["figures"].items() if v is not None}
         say(f"check: {app} health {seen[app]['status']} {figures}")
+
+    per_version: dict[str, float] = {}
+
+    def canary_split() -> bool:
+        """The canary's versions apart, from the serving app's own counters."""
+        doc = json.loads(
+            must(modeldeck(home, "health", "--app", APP, "--series", "--json"), "health --app")
+        )
+        per_version.clear()
+        for s in doc["series"].get("rps", []):
+            values = [v for _t, v in s["points"] if v is not None]
+            if values and s["labels"].get("model_version"):
+                per_version[s["labels"]["model_version"]] = values[-1]
+        return set(per_version) == {"1", "2"} and all(per_version.values())
+
+    wait_until(canary_split, timeout_s=300, what=f"per-version rates for {APP}", interval_s=2)
+    split = ", ".join(f"v{v} {r:.2f} req/s" for v, r in sorted(per_version.items()))
+    say(f"check: {APP} per version ({CANARY_PERCENT} % canary): {split}")
     return first_chart
 
 
