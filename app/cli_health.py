@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from app.domain.errors import ConfigError, NotFound
-from app.domain.health import WINDOWS, DeploymentHealth, FleetReport, format_value
+from app.domain.health import (
+    WINDOWS,
+    DeploymentHealth,
+    FleetReport,
+    compare_versions,
+    format_value,
+    versions_line,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -98,6 +105,16 @@ def health_json(h: DeploymentHealth, *, series: bool = False) -> dict[str, Any]:
         "stale": h.stale,
         "source": h.source,
         "fetched_at": _iso(h.fetched_at),
+        # a canary's versions side by side (split series only: ``--app``)
+        "by_version": [
+            {
+                "version": row.version,
+                "percent": row.percent,
+                "figures": {k: _finite(v) for k, v in row.figures.items()},
+                "over": list(row.over),
+            }
+            for row in compare_versions(h)
+        ],
     }
     if series:
         out["series"] = {
@@ -187,6 +204,8 @@ def _cmd_health_app(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> i
         split = ", ".join(f"v{v} {p} %" for v, p in d.traffic.items())
         print(f"{d.app} on {d.target}: {h.status.value.upper()} — {h.verdict.why}", file=out)
         print(f"model {d.model_name} ({split}); window {h.window}, from {h.source}", file=out)
+        if line := versions_line(h, compare_versions(h)):
+            print(line, file=out)
         for data in h.signals.values():
             for series in data.series:
                 version = series.labels.get("model_version") or series.labels.get("deployment", "")

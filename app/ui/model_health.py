@@ -49,8 +49,11 @@ from app.domain.health import (
     HealthStatus,
     SignalData,
     Unit,
+    compare_versions,
     format_duration,
     format_value,
+    version_of,
+    versions_line,
 )
 from app.ui import icons
 from app.ui.health import STATUS_GLYPH, STATUS_LABEL, page_qss, segmented
@@ -378,6 +381,12 @@ class ModelHealthView(QWidget):
         info.setSpacing(4)
         info.addWidget(self.subtitle)
         info.addWidget(self.why)
+        #: a canary's versions side by side (hidden with one version)
+        self.versions_line = named(QLabel(), "why")
+        self.versions_line.setWordWrap(True)
+        self.versions_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.versions_line.hide()
+        info.addWidget(self.versions_line)
         lay.addLayout(info)
 
         self.legend = named(QLabel(" "), "readout")
@@ -502,6 +511,11 @@ class ModelHealthView(QWidget):
             f"{d.model_name}  ·  {d.target}  ·  {versions}  ·  {self._window_text()}  ·  {source}"
         )
         self.why.setText("  ·  ".join(h.verdict.reasons))
+        rows = compare_versions(h)
+        self.versions_line.setText(versions_line(h, rows))
+        self.versions_line.setVisible(bool(rows))
+        tone = t.degraded if any(r.over for r in rows) else t.text
+        self.versions_line.setStyleSheet(f"color: {tone};")
         if h.stale:
             age = format_duration(h.at - h.fetched_at)
             self.watermark.setText(f"STALE\n\ncached {age} ago")
@@ -715,20 +729,9 @@ class ModelHealthView(QWidget):
 
 
 def _version_of(labels: Any, h: DeploymentHealth) -> str:
-    """The model version a series belongs to, as ``v2`` ("" = the whole app): a label
-    naming one of the deployment's versions (``2``, ``v2``, ``MODEL-v2``; the serving
-    app's ``model_version``). A label naming something else (one Ray deployment serving
-    every version, e.g. ``Model``) is not a version."""
-    known = set(h.deployment.traffic)
-    model = h.deployment.model_name
-    for key in ("model_version", "deployment", "version"):
-        value = str(labels.get(key) or "")
-        value = value[len(model) + 1 :] if value.startswith(model + "-") else value
-        if value[:1] in "vV" and value[1:] in known:
-            value = value[1:]
-        if value in known:
-            return f"v{value}"
-    return ""
+    """The version a series belongs to, as ``v2`` ("" = the whole app)."""
+    version = version_of(labels, h.deployment)
+    return f"v{version}" if version else ""
 
 
 _VIEW_QSS = """

@@ -472,8 +472,13 @@ def test_legend_names_versions_not_ray_deployment_names(qtbot):
     assert "v1" in legend
     assert "v2" in legend
     assert len(view.curves["latency"]) == 2
+    # and the versions side by side, under the verdict
+    assert view.versions_line.isVisibleTo(view)
+    assert "v1 (90 %) p95 latency 45 ms" in view.versions_line.text()
+    assert "v2 (10 %) p95 latency 45 ms" in view.versions_line.text()
 
     view.show_health(_health({"latency_p95": latency("Model")}))
+    assert not view.versions_line.isVisibleTo(view)  # one version: nothing to compare
     legend = view.legend.text()
     assert "Model" not in legend
     assert "━━</span> " not in legend  # no colour key for the one line

@@ -197,7 +197,16 @@ def test_live_canary_is_split_by_version(live_app: tuple[Path, str, Traffic]) ->
     assert len(doc["series"]["replicas"]) == 1
     assert traffic.ok > 0
 
+    # side by side, as the model page's line under the verdict
+    rows = {r["version"]: r for r in doc["by_version"]}
+    assert (rows["1"]["percent"], rows["2"]["percent"]) == (60, 40)
+    for row in rows.values():
+        assert row["figures"]["error_rate"] == pytest.approx(1 / BAD_EVERY, abs=0.12)
+        assert row["over"] == ["error_rate"]  # 20 % errors: past the 1 % bound, both
+        assert 0 < row["figures"]["latency_p95"] < 2000
+
     text = modeldeck(home, "health", "--app", app, timeout=120)
     assert text.returncode == 0, text.stderr
     assert "v1 60 %" in text.stdout
     assert "v2 40 %" in text.stdout
+    assert "By version, last 10 min: v1 (60 %) p95 latency" in text.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from app.domain.health import (
     REPLICAS,
     RPS,
     CachedSignal,
+    DeploymentHealth,
     Direction,
     FleetReport,
     HealthStatus,
@@ -28,7 +30,9 @@ from app.domain.health import (
     Series,
     SignalData,
     Threshold,
+    Verdict,
     changes,
+    compare_versions,
     evaluate,
     format_value,
     kind_metrics,
@@ -37,6 +41,8 @@ from app.domain.health import (
     rate_range,
     render_promql,
     replica_threshold,
+    version_of,
+    versions_line,
 )
 from app.domain.models import Backend, BackendKind, Deployment
 from app.services.health import HealthSettings
@@ -332,3 +338,68 @@ def test_cache_round_trip(tmp_path: Path):
     assert got.promql == "q"
     assert status.status is HealthStatus.FAILING
     cache.close()
+
+
+@pytest.mark.parametrize(
+    ("labels", "version"),
+    [
+        ({"model_version": "2"}, "2"),  # Modeldeck's serving app counts per version
+        ({"deployment": "model-v2"}, "2"),  # one Ray deployment per version
+        ({"deployment": "v1"}, "1"),
+        ({"deployment": "2"}, "2"),
+        ({"deployment": "Model"}, ""),  # one Ray deployment serving every version
+        ({"model_version": "7"}, ""),  # not one of the deployment's versions
+        ({}, ""),
+    ],
+)
+def test_version_of_a_series(labels: dict[str, str], version: str):
+    assert version_of(labels, Deployment("ray", "app", "model", {"1": 75, "2": 25}, 1)) == version
+
+
+def _canary(p95: dict[str, list[float]], errors: dict[str, list[float]]) -> DeploymentHealth:
+    """A 75/25 canary whose split series hold one value a minute, the newest at NOW."""
+
+    def split(key: str, by_version: dict[str, list[float]]) -> SignalData:
+        series = []
+        for version, values in by_version.items():
+            t = tuple(NOW - 60 * (len(values) - 1 - i) for i in range(len(values)))
+            series.append(Series({"model_version": version}, t, tuple(values)))
+        return SignalData(SPECS[key], "q", tuple(series), 60)
+
+    dep = Deployment("ray", "app", "model", {"1": 75, "2": 25}, 1)
+    return DeploymentHealth(
+        dep,
+        Verdict(HealthStatus.HEALTHY, ("ok",)),
+        {LATENCY_P95: split(LATENCY_P95, p95), ERROR_RATE: split(ERROR_RATE, errors)},
+        "1h",
+        NOW,
+        NOW,
+        thresholds=THRESHOLDS,
+    )
+
+
+def test_canary_versions_side_by_side_over_the_last_ten_minutes():
+    # 20 minutes: the first ten were bad for v2, the last ten are what counts
+    h = _canary(
+        {"1": [100.0] * 20, "2": [900.0] * 10 + [150.0, math.nan] * 5},
+        {"1": [0.0] * 20, "2": [0.0] * 10 + [0.04] * 10},
+    )
+    stable, canary = compare_versions(h)
+    assert (stable.version, stable.percent, canary.version, canary.percent) == ("1", 75, "2", 25)
+    assert stable.figures[LATENCY_P95] == pytest.approx(100.0)
+    assert canary.figures[LATENCY_P95] == pytest.approx(150.0)  # gaps skipped, old data out
+    assert canary.figures[ERROR_RATE] == pytest.approx(0.04)
+    assert stable.over == ()
+    assert canary.over == (ERROR_RATE,)  # 4 % > the 1 % error-rate bound
+    line = versions_line(h, [stable, canary])
+    assert line.startswith("By version, last 10 min: v1 (75 %) p95 latency 100 ms")
+    assert "v2 (25 %) p95 latency 150 ms, error rate 4.0 % (over 1.0 %)" in line
+
+
+def test_no_side_by_side_without_a_canary_or_version_labels():
+    one = _canary({"1": [100.0] * 5}, {"1": [0.0] * 5})
+    one = replace(one, deployment=replace(one.deployment, traffic={"1": 100}))
+    assert compare_versions(one) == []
+    unsplit = _canary({"Model": [100.0] * 5}, {"Model": [0.0] * 5})  # no version in labels
+    assert compare_versions(unsplit) == []
+    assert versions_line(unsplit, []) == ""
