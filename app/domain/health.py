@@ -131,28 +131,36 @@ CORE_SIGNALS = (LATENCY_P50, LATENCY_P95, LATENCY_P99, RPS, ERROR_RATE, REPLICAS
 TRAFFIC_SIGNALS = frozenset({LATENCY_P50, LATENCY_P95, LATENCY_P99, ERROR_RATE})
 
 
-def _latency(q: str) -> str:
+def _traffic_signals(latency_bucket: str, requests: str, errors: str) -> tuple[SignalSpec, ...]:
+    """Latency p50/p95/p99, request rate and error rate from a latency histogram in ms
+    and request counters (each a series selector with ``$sel`` inside its braces)."""
+
+    def latency(q: str) -> str:
+        return f"histogram_quantile({q}, sum by ($by, le) (rate({latency_bucket}[$rate])))"
+
+    rate = f"sum by ($by) (rate({requests}[$rate]))"
+    failed = f"sum by ($by) (rate({errors}[$rate]))"
     return (
-        f"histogram_quantile({q}, sum by ($by, le) "
-        "(rate(ray_serve_http_request_latency_ms_bucket{$sel}[$rate])))"
+        SignalSpec(LATENCY_P50, "Latency p50", Unit.MS, latency("0.5"), "p50 latency"),
+        SignalSpec(LATENCY_P95, "Latency p95", Unit.MS, latency("0.95"), "p95 latency"),
+        SignalSpec(LATENCY_P99, "Latency p99", Unit.MS, latency("0.99"), "p99 latency"),
+        SignalSpec(RPS, "Request rate", Unit.PER_S, rate, "traffic"),
+        SignalSpec(
+            ERROR_RATE,
+            "Error rate",
+            Unit.RATIO,
+            # no error series at all means no errors, not "unknown": fall back to 0 × requests
+            f"({failed} or ({rate} * 0)) / {rate}",
+            "error rate",
+        ),
     )
 
 
-_RAY_REQUESTS = "sum by ($by) (rate(ray_serve_num_http_requests_total{$sel}[$rate]))"
-_RAY_ERRORS = "sum by ($by) (rate(ray_serve_num_http_error_requests_total{$sel}[$rate]))"
-
 RAY_SERVE_SIGNALS: tuple[SignalSpec, ...] = (
-    SignalSpec(LATENCY_P50, "Latency p50", Unit.MS, _latency("0.5"), "p50 latency"),
-    SignalSpec(LATENCY_P95, "Latency p95", Unit.MS, _latency("0.95"), "p95 latency"),
-    SignalSpec(LATENCY_P99, "Latency p99", Unit.MS, _latency("0.99"), "p99 latency"),
-    SignalSpec(RPS, "Request rate", Unit.PER_S, _RAY_REQUESTS, "traffic"),
-    SignalSpec(
-        ERROR_RATE,
-        "Error rate",
-        Unit.RATIO,
-        # no error series at all means no errors, not "unknown": fall back to 0 × requests
-        f"({_RAY_ERRORS} or ({_RAY_REQUESTS} * 0)) / {_RAY_REQUESTS}",
-        "error rate",
+    *_traffic_signals(
+        "ray_serve_http_request_latency_ms_bucket{$sel}",
+        "ray_serve_num_http_requests_total{$sel}",
+        "ray_serve_num_http_error_requests_total{$sel}",
     ),
     SignalSpec(
         REPLICAS,
@@ -163,32 +171,13 @@ RAY_SERVE_SIGNALS: tuple[SignalSpec, ...] = (
     ),
 )
 
-
-def _md_latency(q: str) -> str:
-    return (
-        f"histogram_quantile({q}, sum by ($by, le) "
-        "(rate(ray_modeldeck_latency_ms_bucket{$sel}[$rate])))"
-    )
-
-
-_MD_REQUESTS = "sum by ($by) (rate(ray_modeldeck_requests_total{$sel}[$rate]))"
-_MD_ERRORS = 'sum by ($by) (rate(ray_modeldeck_requests_total{code!~"2..", $sel}[$rate]))'
-
 #: Per-version figures from Modeldeck's own serving app (serving/), which counts each
 #: request by ``model_version`` itself: it serves a canary and its stable version from
 #: one Ray deployment, so Ray's metrics cannot tell them apart.
-MODELDECK_VERSION_SIGNALS: tuple[SignalSpec, ...] = (
-    SignalSpec(LATENCY_P50, "Latency p50", Unit.MS, _md_latency("0.5"), "p50 latency"),
-    SignalSpec(LATENCY_P95, "Latency p95", Unit.MS, _md_latency("0.95"), "p95 latency"),
-    SignalSpec(LATENCY_P99, "Latency p99", Unit.MS, _md_latency("0.99"), "p99 latency"),
-    SignalSpec(RPS, "Request rate", Unit.PER_S, _MD_REQUESTS, "traffic"),
-    SignalSpec(
-        ERROR_RATE,
-        "Error rate",
-        Unit.RATIO,
-        f"({_MD_ERRORS} or ({_MD_REQUESTS} * 0)) / {_MD_REQUESTS}",
-        "error rate",
-    ),
+MODELDECK_VERSION_SIGNALS: tuple[SignalSpec, ...] = _traffic_signals(
+    "ray_modeldeck_latency_ms_bucket{$sel}",
+    "ray_modeldeck_requests_total{$sel}",
+    'ray_modeldeck_requests_total{code!~"2..", $sel}',
 )
 
 
