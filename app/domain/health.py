@@ -131,7 +131,9 @@ CORE_SIGNALS = (LATENCY_P50, LATENCY_P95, LATENCY_P99, RPS, ERROR_RATE, REPLICAS
 TRAFFIC_SIGNALS = frozenset({LATENCY_P50, LATENCY_P95, LATENCY_P99, ERROR_RATE})
 
 
-def _traffic_signals(latency_bucket: str, requests: str, errors: str) -> tuple[SignalSpec, ...]:
+def _traffic_signals(
+    latency_bucket: str, requests: str, errors: str, latency_label: str = "p{} latency"
+) -> tuple[SignalSpec, ...]:
     """Latency p50/p95/p99, request rate and error rate from a latency histogram in ms
     and request counters (each a series selector with ``$sel`` inside its braces)."""
 
@@ -141,9 +143,9 @@ def _traffic_signals(latency_bucket: str, requests: str, errors: str) -> tuple[S
     rate = f"sum by ($by) (rate({requests}[$rate]))"
     failed = f"sum by ($by) (rate({errors}[$rate]))"
     return (
-        SignalSpec(LATENCY_P50, "Latency p50", Unit.MS, latency("0.5"), "p50 latency"),
-        SignalSpec(LATENCY_P95, "Latency p95", Unit.MS, latency("0.95"), "p95 latency"),
-        SignalSpec(LATENCY_P99, "Latency p99", Unit.MS, latency("0.99"), "p99 latency"),
+        SignalSpec(LATENCY_P50, "Latency p50", Unit.MS, latency("0.5"), latency_label.format(50)),
+        SignalSpec(LATENCY_P95, "Latency p95", Unit.MS, latency("0.95"), latency_label.format(95)),
+        SignalSpec(LATENCY_P99, "Latency p99", Unit.MS, latency("0.99"), latency_label.format(99)),
         SignalSpec(RPS, "Request rate", Unit.PER_S, rate, "traffic"),
         SignalSpec(
             ERROR_RATE,
@@ -173,11 +175,13 @@ RAY_SERVE_SIGNALS: tuple[SignalSpec, ...] = (
 
 #: Per-version figures from Modeldeck's own serving app (serving/), which counts each
 #: request by ``model_version`` itself: it serves a canary and its stable version from
-#: one Ray deployment, so Ray's metrics cannot tell them apart.
+#: one Ray deployment, so Ray's metrics cannot tell them apart. Its latency is the time
+#: inside the app; Ray's also counts the HTTP proxy in front of it.
 MODELDECK_VERSION_SIGNALS: tuple[SignalSpec, ...] = _traffic_signals(
     "ray_modeldeck_latency_ms_bucket{$sel}",
     "ray_modeldeck_requests_total{$sel}",
     'ray_modeldeck_requests_total{code!~"2..", $sel}',
+    latency_label="in-app p{}",
 )
 
 

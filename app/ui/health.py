@@ -770,6 +770,10 @@ def segmented(labels: Sequence[str], parent: QWidget | None = None) -> tuple[QWi
         name = "segmentFirst" if i == 0 else "segmentLast" if i == len(labels) - 1 else "segment"
         b = named(QPushButton(label), name)
         b.setCheckable(True)
+        # room for the label in the checked state's semibold too, so it never clips
+        bold = QFont(b.font())
+        bold.setWeight(QFont.Weight.DemiBold)
+        b.setMinimumWidth(QFontMetrics(bold).horizontalAdvance(label) + 30)
         b.setAccessibleName(f"Window {label}")
         b.setCursor(Qt.CursorShape.PointingHandCursor)
         group.addButton(b, i)

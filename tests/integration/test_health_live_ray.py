@@ -209,4 +209,4 @@ def test_live_canary_is_split_by_version(live_app: tuple[Path, str, Traffic]) ->
     assert text.returncode == 0, text.stderr
     assert "v1 60 %" in text.stdout
     assert "v2 40 %" in text.stdout
-    assert "By version, last 10 min: v1 (60 %) p95 latency" in text.stdout
+    assert "By version, last 10 min: v1 (60 %) in-app p95" in text.stdout
