@@ -423,9 +423,11 @@ class HealthService:
                 if not (spec.key in p.own or split_versions or len(plans) == 1):
                     continue
                 own_split = p.metrics.version_signal(spec.key)
-                if split_versions and own_split is not None and spec.key not in p.own:
-                    # the serving app's per-version counters first; without them
-                    # (another serving app), the kind's signals by its version label
+                canary = len(p.deployment.traffic) > 1
+                if split_versions and canary and own_split is not None and spec.key not in p.own:
+                    # during a canary, the serving app's per-version counters first;
+                    # without them (another serving app), the kind's signals by its
+                    # version label. One version: Ray's end-to-end figures, as the fleet
                     by = [p.metrics.app_label, p.metrics.version_signal_label]
                     data = self._query(
                         source, own_split, p, by, rate=rate, start=start, end=end, step=step
