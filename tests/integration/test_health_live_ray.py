@@ -138,6 +138,17 @@ def test_live_ray_traffic_shows_in_health(live_app: tuple[Path, str, Traffic]) -
     # Ray exports counters with a delay of several seconds, Prometheus scrapes every 2 s
     # and rate() needs a few samples: poll the real CLI until the figures are there.
     wait_until(has_figures, timeout_s=240, what=f"health figures for {app}", interval_s=3)
+
+    def errors_settled() -> bool:
+        row = _health(home, app)
+        if row is not None:
+            seen.update(row)
+        return abs((seen["figures"].get("error_rate") or 0) - 1 / BAD_EVERY) <= 0.08
+
+    # Ray's error counter appears with the first refused request, and a rate() whose
+    # range starts before a counter's first sample reads low until a whole range (120 s
+    # for Ray) has passed: wait, bounded, for the figure to settle, then check it.
+    wait_until(errors_settled, timeout_s=240, what="the error rate to settle", interval_s=3)
     assert traffic.ok > 0
     assert traffic.bad > 0
     figures = seen["figures"]
@@ -183,6 +194,15 @@ def test_live_canary_is_split_by_version(live_app: tuple[Path, str, Traffic]) ->
         return set(rps) == {"1", "2"} and all(rps.values()) and set(errors) == {"1", "2"}
 
     wait_until(both_versions, timeout_s=240, what=f"per-version series for {app}", interval_s=3)
+
+    def errors_settled() -> bool:  # as in the test above: a new counter's rate reads low
+        both_versions()
+        rates = latest("error_rate").values()
+        return len(rates) == 2 and all(abs(r - 1 / BAD_EVERY) <= 0.12 for r in rates)
+
+    wait_until(
+        errors_settled, timeout_s=240, what="per-version error rates to settle", interval_s=3
+    )
     assert doc["versions"] == {"1": 60, "2": 40}
     assert "ray_modeldeck_requests_total" in doc["promql"]["rps"]
     assert "model_version" in doc["promql"]["rps"]
