@@ -24,7 +24,7 @@ from app.services.audit import AuditService
 from app.ui import icons
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import EmptyState, PageHeader, relative_time
+from app.ui.widgets import EmptyState, PageHeader, counted, relative_time
 
 COLUMNS = ("When", "Who", "Action", "Target", "App", "Result", "Detail")
 _RESULT_TOKEN = {"ok": "healthy", "failed": "failing", "refused": "degraded", "unknown": "unknown"}
@@ -111,7 +111,7 @@ class ActivityPage(QWidget):
             diff.setFirstColumnSpanned(True)
         self.stack.setCurrentIndex(0 if entries else 1)
         chain = "hash chain intact" if problem is None else f"⚠ TAMPERED — {problem}"
-        self.header.subtitle.setText(f"{len(entries)} actions · {chain}")
+        self.header.subtitle.setText(f"{counted(len(entries), 'action')} · {chain}")
 
     def _export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

@@ -815,6 +815,7 @@ class CatalogPage(QWidget):
             if not fired:
                 fired = True
                 self.table.viewport().removeEventFilter(watcher)
+                watcher.deleteLater()
                 run()
 
         watcher = _PaintWatcher(lambda: QTimer.singleShot(0, self, once), self)

@@ -24,7 +24,14 @@ from app.domain.models import Deployment, DeploymentStatus
 from app.services.catalog import CatalogService
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import EmptyState, PageHeader, TokenDelegate, exact_time, relative_time
+from app.ui.widgets import (
+    EmptyState,
+    PageHeader,
+    TokenDelegate,
+    counted,
+    exact_time,
+    relative_time,
+)
 
 if TYPE_CHECKING:
     from app.domain.deploy import Plan
@@ -305,7 +312,7 @@ class DeploymentsPage(QWidget):
         bad = sum(
             d.status in (DeploymentStatus.UNHEALTHY, DeploymentStatus.DEPLOY_FAILED) for d in rows
         )
-        text = f"{len(rows)} apps on {len(targets)} targets (as last seen)"
+        text = f"{counted(len(rows), 'app')} on {counted(len(targets), 'target')} (as last seen)"
         if bad:
             text += f" · {bad} need attention"
         self.header.subtitle.setText(text)

@@ -78,7 +78,7 @@ from app.domain.health import (
 from app.ui import icons
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens, current_tokens
-from app.ui.widgets import EmptyState, PageHeader, TokenDelegate, named
+from app.ui.widgets import EmptyState, PageHeader, TokenDelegate, counted, named
 
 log = logging.getLogger(__name__)
 _Index = QModelIndex | QPersistentModelIndex
@@ -1036,7 +1036,7 @@ class HealthPage(QWidget):
             return
         counts = report.counts()
         n = len(report.deployments)
-        parts = [f"{n:,} deployment{'' if n == 1 else 's'}"]
+        parts = [counted(n, "deployment")]
         parts += [f"{counts[s]} {s.value}" for s in _CHIP_ORDER if counts[s]]
         age = "just now"
         if self._updated_at is not None:

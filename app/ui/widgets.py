@@ -100,6 +100,11 @@ class PageHeader(QWidget):
         lay.addLayout(self.action_bar)
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 app``, ``2 apps``, ``1,000 apps``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 class EmptyState(QWidget):
     """An empty page that says why it is empty and offers the next step."""
 
