@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from string import Template
 
 from app.domain.models import BackendKind, Deployment
+from app.domain.text import duration
 
 # ------------------------------------------------------------------ status
 
@@ -371,16 +372,8 @@ def format_value(value: float | None, unit: Unit) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    minutes = seconds / 60
-    if minutes < 120:
-        return f"{minutes:.0f} min"
-    hours = minutes / 60
-    if hours < 48:
-        return f"{hours:.0f} h"
-    return f"{hours / 24:.0f} d"
+    """The one wording of a span (``app.domain.text.duration``)."""
+    return duration(seconds)
 
 
 # ------------------------------------------------------------------ verdict
