@@ -41,9 +41,7 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {plural(n, noun)}"
 
 
-def relative_time(
-    when: datetime | None, now: datetime | None = None, *, missing: str = "—"
-) -> str:
+def relative_time(when: datetime | None, now: datetime | None = None, *, missing: str = "—") -> str:
     """``just now``, ``5 min ago``, ``3 h ago``, ``2 mo ago``; ``missing`` for None.
 
     A time in the future (a clock ahead of ours) reads ``just now``, not a
