@@ -13,6 +13,7 @@ adapters ever catches a third-party exception::
     ├── NotFound                   a model, version, app ... that does not exist
     ├── CredentialError            the OS keyring cannot store or give a secret
     │   └── KeyringUnavailable     no usable keyring (none installed, locked, plaintext only)
+    ├── InternalError              a bug inside Modeldeck (logged with its traceback)
     └── BackendError               a backend call failed; names the backend
         ├── Unreachable            DNS, refused, timeout, TLS: nothing usable came back
         ├── Unauthorized           HTTP 401/403: missing or wrong credentials
@@ -64,6 +65,15 @@ class KeyringUnavailable(CredentialError):
 
     Callers offer to use the secret for this session only; they never fall back
     to writing it anywhere else.
+    """
+
+
+class InternalError(ModeldeckError):
+    """Something failed that Modeldeck did not expect: a bug, not the user's doing.
+
+    The UI wraps any non-``ModeldeckError`` raised by background work in this, so a
+    page always shows one readable line; the original is the ``__cause__``, and its
+    traceback is in the log and the crash dialog.
     """
 
 

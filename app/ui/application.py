@@ -44,15 +44,22 @@ def create_application(argv: list[str]) -> QApplication:
 
 
 def run(context: AppContext, argv: list[str]) -> int:
+    from app.ui.crash import CrashHandler
     from app.ui.main_window import MainWindow
 
     qapp = create_application(argv)
+    crashes = CrashHandler(context.workspace.log_dir / "modeldeck.log", qapp)
+    crashes.install()
     window = MainWindow(context)
+    window.tasks.sig_crashed.connect(crashes.task_crashed)
     window.sig_demo_requested.connect(lambda: _open_demo(window))
     window.show()
     window.sync.start()  # first sync after the window is up; never before the first paint
-    code = qapp.exec()
-    window.shutdown()
+    try:
+        code = qapp.exec()
+    finally:
+        window.shutdown()
+        crashes.uninstall()
     return int(code)
 
 

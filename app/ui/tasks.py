@@ -6,6 +6,11 @@ the UI thread, by queued signals. Cache writes go through a one-thread pool
 (``exclusive=True``) so they are serialized, like Anki's collection access.
 ``shutdown`` cancels what has not started and waits a bounded time for the rest.
 
+Errors: an expected failure (``ModeldeckError``) reaches ``on_error`` as it is.
+Anything else is a bug: it is logged with its traceback, announced on
+``sig_crashed`` (the app's crash dialog listens), and ``on_error`` receives an
+``InternalError`` naming the task, so a page shows one readable line and resets.
+
 If ``fn`` accepts a ``progress`` keyword it is given a callable
 ``progress(done, total, text="")`` that reaches ``on_progress`` on the UI
 thread; if it accepts ``cancel`` it is given a ``threading.Event`` that
@@ -29,6 +34,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from app.domain.errors import InternalError, ModeldeckError
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +113,8 @@ class TaskRunner(QObject):
 
     #: a task started, progressed or finished; the status bar lists running tasks
     sig_tasks_changed = Signal()
+    #: a task raised something that is not a ModeldeckError (a bug): task name, exception
+    sig_crashed = Signal(str, object)
 
     def __init__(self, parent: QObject | None = None, max_threads: int = 4) -> None:
         super().__init__(parent)
@@ -161,10 +170,28 @@ class TaskRunner(QObject):
         cb = self._finish(task_id)
         if cb is None:
             return
+        name = cb.task.name
+        if isinstance(exc, ModeldeckError):
+            if cb.on_error is not None:
+                cb.on_error(exc)
+            else:
+                log.warning("task %s failed: %s", name, exc)
+            return
+        log.error(
+            "task %s crashed: %s: %s\n%s",
+            name,
+            type(exc).__name__,
+            exc,
+            getattr(exc, "__traceback_text__", ""),
+        )
+        self.sig_crashed.emit(name, exc)
         if cb.on_error is not None:
-            cb.on_error(exc)
-        else:
-            log.error("task %s failed: %s", cb.task.name, getattr(exc, "__traceback_text__", exc))
+            shown = InternalError(
+                f"{name} failed unexpectedly ({type(exc).__name__}: {exc}); "
+                "this is a bug — the details are in the crash report and the log"
+            )
+            shown.__cause__ = exc
+            cb.on_error(shown)
 
     @Slot(int, int, int, str)
     def _on_progress(self, task_id: int, done: int, total: int, text: str) -> None:
