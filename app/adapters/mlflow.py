@@ -1,7 +1,7 @@
 """MLflow Model Registry as a catalog source, over REST ``/api/2.0/mlflow/``.
 
 Facts this adapter is built on (MLflow 3.17, read off its SQL store and seen on
-a real server, see shared/backends/README.md):
+a real server, see docs/testing.md):
 
 - ``registered-models/search`` pages at most 1000 (``page_token`` is an offset);
   its models carry tags, aliases and ``latest_versions`` (latest per stage).

@@ -2,7 +2,7 @@
 
 The tables are declared once here (typed ``Mapped[]`` classes); migrations in
 ``migrations/versions`` create them, and bulk writes use Core statements on
-``Class.__table__`` (ORM ``add_all`` is 6-10x slower, PERFORMANCE.md).
+``Class.__table__`` (ORM ``add_all`` is 6-10x slower, docs/performance.md).
 Times are integer milliseconds since the epoch, UTC; mappings are JSON text.
 """
 

@@ -1,4 +1,4 @@
-"""Light and dark themes: Fusion + a palette + a small stylesheet (UI.md).
+"""Light and dark themes: Fusion + a palette + a small stylesheet (docs/architecture.md, "The UI").
 
 The theme follows the system colour scheme; ``MODELDECK_THEME=light|dark``
 forces one (screenshots, tests).

@@ -140,7 +140,7 @@ def _wait_gone(p: Proc, timeout_s: float) -> bool:
 
 def stop_proc(p: Proc) -> None:
     """TERM the process group; Ray gets a second TERM (its first is sometimes ignored,
-    shared/backends/README.md); then KILL what is left of the group."""
+    docs/testing.md); then KILL what is left of the group."""
     if not p.alive():
         return
     grace = (10.0, 15.0) if p.name == "ray" else (15.0,)
