@@ -469,7 +469,7 @@ class MlflowSource:
         done: Future[R] = Future()
         try:
             done.set_result(fn(**kwargs))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - the Future hands it to the caller
             done.set_exception(exc)
         return done
 

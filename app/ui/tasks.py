@@ -99,7 +99,7 @@ class _Runnable(QRunnable):
         self._signals = signals
         try:
             result = self._fn(*self._args, **self._kwargs)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - delivered to on_error / the crash path
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
             signals.sig_failed.emit(self._id, exc)
         else:

@@ -185,7 +185,7 @@ def start_mlflow(
             what="mlflow server",
             alive=lambda: proc.poll() is None,
         )
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - stop what started, then raise with its log
         tail = server.log_tail()
         server.stop()
         raise RuntimeError(f"mlflow server did not start:\n{tail}") from None
@@ -244,7 +244,7 @@ def start_prometheus(
             what="prometheus",
             alive=lambda: proc.poll() is None,
         )
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - stop what started, then raise with its log
         tail = server.log_tail()
         server.stop()
         raise RuntimeError(f"prometheus did not start:\n{tail}") from None
@@ -653,7 +653,7 @@ def start_ray(workdir: Path, *, timeout_s: float = 120) -> RayHead:
             what="ray serve proxy",
             alive=lambda: proc.poll() is None,
         )
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - stop what started, then raise with its log
         tail = head.log_tail()
         head.stop()
         raise RuntimeError(f"ray head did not start:\n{tail}") from None

@@ -271,7 +271,7 @@ def _in_thread(fn: Callable[[], Any]) -> Callable[[], Any]:
     def target() -> None:
         try:
             box["value"] = fn()
-        except BaseException as exc:  # handed to the joiner
+        except BaseException as exc:  # noqa: BLE001 - handed to the joiner
             box["error"] = exc
 
     t = threading.Thread(target=target, daemon=True)
@@ -526,7 +526,7 @@ def cmd_up(_args: argparse.Namespace) -> int:
         state.save()
         try:
             up(state, t0)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - report, stop everything, exit 1
             say(f"FAILED: {exc}")
             for p in state.procs.values():
                 if p.log and Path(p.log).exists():
@@ -540,7 +540,7 @@ def cmd_up(_args: argparse.Namespace) -> int:
         try:
             first = headless_checks(state, t0)
             say(f"time from command to first chart data: {first:.0f} s")
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - report, stop everything, exit 1
             say(f"FAILED: {exc}")
             stop_all(state)
             return 1
