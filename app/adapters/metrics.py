@@ -7,11 +7,12 @@ it raises only the domain error tree (``Unreachable``, ``BadQuery``,
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from app.domain.health import Series
 
 
+@runtime_checkable
 class MetricsSource(Protocol):
     #: the configured backend's name (errors and the UI name it)
     name: str

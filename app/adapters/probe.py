@@ -2,14 +2,16 @@
 and a verdict that tells apart DNS, refused, timeout, TLS (untrusted / wrong host),
 401/403 and "a different kind of server answers at that URL".
 
-Each request is sent once (no retries): the doctor reports what happens now.
+The per-kind checks are plain functions here; which kind uses which (``KindProbe``)
+is declared in ``app.adapters.registry``, with the kind's adapters. Each request is
+sent once (no retries): the doctor reports what happens now.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,18 +22,30 @@ import httpx
 from app.adapters.http import build_client, classify_transport_error
 from app.domain.doctor import Verdict, VerdictCode
 from app.domain.errors import ConfigError
+from app.domain.kinds import spec
 from app.domain.models import Backend, BackendKind, Credential
 
 log = logging.getLogger(__name__)
 
 _VERSION = re.compile(r"^\d+\.\d+[\w.+-]*$")
 
-KIND_LABEL = {
-    BackendKind.MLFLOW: "MLflow",
-    BackendKind.PROMETHEUS: "Prometheus",
-    BackendKind.RAY_SERVE: "Ray Serve",
-    BackendKind.KSERVE: "KServe",
-}
+#: the cheap read-only GETs that say whether a kind answers at the URL (raising
+#: ``_Stop`` with the verdict when it does not)
+HttpCheck = Callable[["Prober", httpx.Client], Verdict]
+#: "is this server of my kind?": what it is ("Prometheus 2.53") or ``None``
+Fingerprint = Callable[[httpx.Client], str | None]
+
+
+@dataclass(frozen=True)
+class KindProbe:
+    """How the doctor tries one kind."""
+
+    #: the check over HTTP; ``None``: the kind is not probed (``unprobed`` says why)
+    check: HttpCheck | None = None
+    #: recognises a server of this kind behind another kind's URL (wrong-kind verdicts)
+    looks_like: Fingerprint | None = None
+    #: (summary, cause, next step) of the NOT_PROBED verdict when ``check`` is None
+    unprobed: tuple[str, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,14 +74,16 @@ class Prober:
         credential: Credential | None,
         *,
         transport: httpx.BaseTransport | None = None,
+        probes: Mapping[BackendKind, KindProbe],
         now: Callable[[], datetime] = lambda: datetime.now(tz=UTC),
     ) -> None:
         self.backend = backend
         self.credential = credential
         self.transport = transport
+        self.probes = probes
         self.now = now
         self.host = urlsplit(backend.url).hostname or backend.url
-        self.label = KIND_LABEL[backend.kind]
+        self.label = spec(backend.kind).label
 
     def verdict(
         self, code: VerdictCode, summary: str, cause: str, next_step: str, **extra: Any
@@ -88,15 +104,14 @@ class Prober:
     # ------------------------------------------------------------------ run
     def run(self) -> Verdict:
         b = self.backend
-        if b.kind is BackendKind.KSERVE:
-            return self.verdict(
-                VerdictCode.NOT_PROBED,
-                "not probed: KServe is reached through the Kubernetes API",
-                "KServe InferenceServices are managed through a Kubernetes API server with "
-                "a kubeconfig; Modeldeck does not probe Kubernetes yet",
-                "check the cluster with 'kubectl get inferenceservices' using the same "
-                "kubeconfig and context",
+        kind_probe = self.probes.get(b.kind, KindProbe())
+        if kind_probe.check is None:
+            summary, cause, step = kind_probe.unprobed or (
+                f"not probed: Modeldeck has no probe for {self.label} yet",
+                f"no connection check is written for kind {b.kind!r}",
+                "check the server with its own tools",
             )
+            return self.verdict(VerdictCode.NOT_PROBED, summary, cause, step)
         try:
             client = build_client(b, self.credential, transport=self.transport)
         except ConfigError as exc:
@@ -108,72 +123,19 @@ class Prober:
             )
         with client:
             try:
-                if b.kind is BackendKind.MLFLOW:
-                    return self._mlflow(client)
-                if b.kind is BackendKind.PROMETHEUS:
-                    return self._prometheus(client)
-                return self._ray(client)
+                return kind_probe.check(self, client)
             except _Stop as stop:
                 return stop.verdict
 
-    # ------------------------------------------------------------------ kinds
-    def _mlflow(self, client: httpx.Client) -> Verdict:
-        r = self._get(client, "/version")
-        version = None
-        if r.status_code == 200 and _VERSION.match(r.text.strip()):
-            version = r.text.strip()
-        r2 = self._get(
-            client, "/api/2.0/mlflow/registered-models/search", params={"max_results": 1}
-        )
-        body = _json(r2)
-        if (
-            r2.status_code == 200
-            and isinstance(body, dict)
-            and (not body or "registered_models" in body or "next_page_token" in body)
-        ):
-            return self._ok(version, "the Model Registry API answered")
-        raise _Stop(self._mismatch(client, r2, "/api/2.0/mlflow/registered-models/search"))
-
-    def _prometheus(self, client: httpx.Client) -> Verdict:
-        path = "/api/v1/status/buildinfo"
-        r = self._get(client, path)
-        body = _json(r)
-        if r.status_code == 200 and isinstance(body, dict) and body.get("status") == "success":
-            data = body.get("data")
-            version = data.get("version") if isinstance(data, dict) else None
-            return self._ok(
-                version if isinstance(version, str) else None, "the build-info API answered"
-            )
-        raise _Stop(self._mismatch(client, r, path))
-
-    def _ray(self, client: httpx.Client) -> Verdict:
-        r = self._get(client, "/api/version")
-        body = _json(r)
-        if not (r.status_code == 200 and isinstance(body, dict) and "ray_version" in body):
-            raise _Stop(self._mismatch(client, r, "/api/version"))
-        version = body.get("ray_version")
-        path = "/api/serve/applications/"
-        r2 = self._get(client, path)
-        if r2.status_code == 200 and isinstance(_json(r2), dict):
-            return self._ok(str(version), "the Serve REST API answered")
-        return self.verdict(
-            VerdictCode.HTTP_ERROR,
-            f"Ray {version} answers, but its Serve API does not (HTTP {r2.status_code})",
-            f"GET {path} answered HTTP {r2.status_code}: {_snippet(r2)}",
-            "start Serve on the cluster (serve start / deploy a config) and check the "
-            "dashboard's logs",
-            server_version=str(version),
-        )
-
     # ------------------------------------------------------------------ helpers
-    def _ok(self, version: str | None, how: str) -> Verdict:
+    def ok(self, version: str | None, how: str) -> Verdict:
         shown = f"{self.label} {version}" if version else self.label
         auth = "with the saved credentials" if self.credential else "without credentials"
         return self.verdict(
             VerdictCode.OK, f"OK: {shown}", f"{how} ({auth})", "", server_version=version
         )
 
-    def _get(
+    def get(
         self, client: httpx.Client, path: str, params: dict[str, Any] | None = None
     ) -> httpx.Response:
         try:
@@ -252,15 +214,16 @@ class Prober:
         summary, step = steps.get(code, steps[VerdictCode.UNREACHABLE])
         return self.verdict(code, summary, detail, step)
 
-    def _mismatch(self, client: httpx.Client, r: httpx.Response, path: str) -> Verdict:
-        detected = self._fingerprint(client)
-        if detected:
+    def mismatch(self, client: httpx.Client, r: httpx.Response, path: str) -> Verdict:
+        found = self._fingerprint(client)
+        if found:
+            kind, detected = found
             return self.verdict(
                 VerdictCode.WRONG_KIND,
                 f"not {self.label}: this URL serves {detected}",
                 f"GET {path} answered HTTP {r.status_code}; the server looks like {detected}",
-                f"fix the URL, or register it with the right kind (--kind {_kind_for(detected)})",
-                detected_kind=_kind_for(detected),
+                f"fix the URL, or register it with the right kind (--kind {kind})",
+                detected_kind=str(kind),
             )
         if r.status_code >= 500:
             return self.verdict(
@@ -276,69 +239,112 @@ class Prober:
             f"check the URL (base URL of the {self.label} API, no extra path) and the kind",
         )
 
-    def _fingerprint(self, client: httpx.Client) -> str | None:
-        """What kind of server this is, judged by cheap read-only GETs."""
-        checks: list[tuple[BackendKind, Callable[[], str | None]]] = [
-            (BackendKind.PROMETHEUS, lambda: self._looks_prometheus(client)),
-            (BackendKind.MLFLOW, lambda: self._looks_mlflow(client)),
-            (BackendKind.RAY_SERVE, lambda: self._looks_ray(client)),
-        ]
-        for kind, check in checks:
-            if kind is self.backend.kind:
+    def _fingerprint(self, client: httpx.Client) -> tuple[BackendKind, str] | None:
+        """What kind of server this is, judged by other kinds' cheap read-only GETs."""
+        for kind, kind_probe in self.probes.items():
+            if kind is self.backend.kind or kind_probe.looks_like is None:
                 continue
             try:
-                found = check()
+                found = kind_probe.looks_like(client)
             except httpx.HTTPError:
                 continue
             if found:
-                return found
+                return kind, found
         return None
 
-    @staticmethod
-    def _looks_prometheus(client: httpx.Client) -> str | None:
-        body = _json(client.get("/api/v1/status/buildinfo"))
-        if isinstance(body, dict) and body.get("status") == "success":
-            data = body.get("data")
-            v = data.get("version") if isinstance(data, dict) else None
-            return f"Prometheus {v}" if v else "Prometheus"
-        return None
 
-    @staticmethod
-    def _looks_mlflow(client: httpx.Client) -> str | None:
-        r = client.get("/version")
-        if r.status_code == 200 and _VERSION.match(r.text.strip()):
-            health = client.get("/health")
-            if health.status_code == 200 and health.text.strip() == "OK":
-                return f"MLflow {r.text.strip()}"
-        return None
+# ------------------------------------------------------------------ kinds
+def check_mlflow(p: Prober, client: httpx.Client) -> Verdict:
+    r = p.get(client, "/version")
+    version = None
+    if r.status_code == 200 and _VERSION.match(r.text.strip()):
+        version = r.text.strip()
+    path = "/api/2.0/mlflow/registered-models/search"
+    r2 = p.get(client, path, params={"max_results": 1})
+    body = _json(r2)
+    if (
+        r2.status_code == 200
+        and isinstance(body, dict)
+        and (not body or "registered_models" in body or "next_page_token" in body)
+    ):
+        return p.ok(version, "the Model Registry API answered")
+    raise _Stop(p.mismatch(client, r2, path))
 
-    @staticmethod
-    def _looks_ray(client: httpx.Client) -> str | None:
-        body = _json(client.get("/api/version"))
-        if isinstance(body, dict) and "ray_version" in body:
-            return f"Ray {body['ray_version']}"
-        return None
+
+def check_prometheus(p: Prober, client: httpx.Client) -> Verdict:
+    path = "/api/v1/status/buildinfo"
+    r = p.get(client, path)
+    body = _json(r)
+    if r.status_code == 200 and isinstance(body, dict) and body.get("status") == "success":
+        data = body.get("data")
+        version = data.get("version") if isinstance(data, dict) else None
+        return p.ok(version if isinstance(version, str) else None, "the build-info API answered")
+    raise _Stop(p.mismatch(client, r, path))
+
+
+def check_ray(p: Prober, client: httpx.Client) -> Verdict:
+    r = p.get(client, "/api/version")
+    body = _json(r)
+    if not (r.status_code == 200 and isinstance(body, dict) and "ray_version" in body):
+        raise _Stop(p.mismatch(client, r, "/api/version"))
+    version = body.get("ray_version")
+    path = "/api/serve/applications/"
+    r2 = p.get(client, path)
+    if r2.status_code == 200 and isinstance(_json(r2), dict):
+        return p.ok(str(version), "the Serve REST API answered")
+    return p.verdict(
+        VerdictCode.HTTP_ERROR,
+        f"Ray {version} answers, but its Serve API does not (HTTP {r2.status_code})",
+        f"GET {path} answered HTTP {r2.status_code}: {_snippet(r2)}",
+        "start Serve on the cluster (serve start / deploy a config) and check the dashboard's logs",
+        server_version=str(version),
+    )
+
+
+def looks_prometheus(client: httpx.Client) -> str | None:
+    body = _json(client.get("/api/v1/status/buildinfo"))
+    if isinstance(body, dict) and body.get("status") == "success":
+        data = body.get("data")
+        v = data.get("version") if isinstance(data, dict) else None
+        return f"Prometheus {v}" if v else "Prometheus"
+    return None
+
+
+def looks_mlflow(client: httpx.Client) -> str | None:
+    r = client.get("/version")
+    if r.status_code == 200 and _VERSION.match(r.text.strip()):
+        health = client.get("/health")
+        if health.status_code == 200 and health.text.strip() == "OK":
+            return f"MLflow {r.text.strip()}"
+    return None
+
+
+def looks_ray(client: httpx.Client) -> str | None:
+    body = _json(client.get("/api/version"))
+    if isinstance(body, dict) and "ray_version" in body:
+        return f"Ray {body['ray_version']}"
+    return None
+
+
+KSERVE_UNPROBED = (
+    "not probed: KServe is reached through the Kubernetes API",
+    "KServe InferenceServices are managed through a Kubernetes API server with "
+    "a kubeconfig; Modeldeck does not probe Kubernetes yet",
+    "check the cluster with 'kubectl get inferenceservices' using the same kubeconfig and context",
+)
 
 
 def probe(
     backend: Backend,
     credential: Credential | None,
+    probes: Mapping[BackendKind, KindProbe],
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> Verdict:
-    """Try ``backend`` now and say what works or what is wrong."""
-    verdict = Prober(backend, credential, transport=transport).run()
+    """Try ``backend`` now with its kind's probe and say what works or what is wrong."""
+    verdict = Prober(backend, credential, transport=transport, probes=probes).run()
     log.info("doctor %s: %s (%s)", backend.name, verdict.code, verdict.summary)
     return verdict
-
-
-def _kind_for(detected: str) -> str:
-    low = detected.lower()
-    if low.startswith("prometheus"):
-        return str(BackendKind.PROMETHEUS)
-    if low.startswith("mlflow"):
-        return str(BackendKind.MLFLOW)
-    return str(BackendKind.RAY_SERVE)
 
 
 def _json(r: httpx.Response) -> Any:

@@ -7,11 +7,12 @@ since it was read (``expected`` is the fingerprint of what the plan was built fr
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from app.domain.deploy import ClusterState, ServeConfig
 
 
+@runtime_checkable
 class DeploymentTarget(Protocol):
     name: str
 

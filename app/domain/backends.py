@@ -1,6 +1,7 @@
 """Rules about configured backends that need no I/O: names, URLs, transport policy,
-kind-specific options. The settings schema, the CLI and the GUI dialogs all use these,
-so a rule is written once and says the same thing everywhere.
+kind-specific options (declared per kind in ``app.domain.kinds``). The settings schema,
+the CLI and the GUI dialogs all use these, so a rule is written once and says the same
+thing everywhere.
 """
 
 from __future__ import annotations
@@ -9,39 +10,14 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from app.domain.kinds import KINDS, spec
 from app.domain.models import Backend, BackendKind
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
-#: kind → option key → what it means (shown by the CLI and the dialog)
-KIND_OPTIONS: dict[BackendKind, dict[str, str]] = {
-    BackendKind.MLFLOW: {},
-    BackendKind.PROMETHEUS: {
-        "scrape_interval": "how often Prometheus scrapes (e.g. 15s); the smallest query step",
-    },
-    BackendKind.RAY_SERVE: {
-        "metrics_backend": "name of the Prometheus backend that scrapes this cluster",
-        "metrics_selector": 'extra PromQL label matchers for this cluster (e.g. cluster="prod")',
-        "registry": "name of the MLflow backend whose models this cluster serves",
-        "registry_uri": "MLflow URI as the cluster reaches it (default: the registry's URL)",
-        "import_path": "serving entry point (default modeldeck_serving.app:build)",
-        "num_cpus": "CPUs each replica reserves (default 1; e.g. 0.1 for small models)",
-    },
-    BackendKind.KSERVE: {
-        "metrics_backend": "name of the Prometheus backend that scrapes this cluster",
-        "metrics_selector": 'extra PromQL label matchers for this cluster (e.g. cluster="prod")',
-        "kubeconfig": "path of the kubeconfig file to use (default: $KUBECONFIG)",
-        "context": "kubeconfig context",
-        "namespace": "namespace of the InferenceServices",
-    },
-}
-
-#: option key prefixes a kind accepts with any suffix: ``promql.<signal>`` overrides the
-#: health query of one signal for every app on this cluster (app.services.health)
-KIND_OPTION_PREFIXES: dict[BackendKind, tuple[str, ...]] = {
-    BackendKind.RAY_SERVE: ("promql.",),
-    BackendKind.KSERVE: ("promql.",),
-}
+#: kind → option key → what it means, derived from ``app.domain.kinds`` (kept for the
+#: CLI's help until it asks ``app.services.backends.kinds()``)
+KIND_OPTIONS: dict[BackendKind, dict[str, str]] = {k: dict(s.options) for k, s in KINDS.items()}
 
 #: keys that smell of a secret; refused anywhere but the keyring
 SECRET_KEYS = frozenset({"token", "password", "secret", "api_key", "apikey", "bearer"})
@@ -95,13 +71,12 @@ def check_url(url: str, *, insecure_http: bool = False) -> str | None:
 
 
 def check_options(kind: BackendKind, options: dict[str, object]) -> str | None:
-    allowed = KIND_OPTIONS[kind]
+    kind_spec = spec(kind)
+    allowed = kind_spec.options
     for key, value in options.items():
         if key.lower() in SECRET_KEYS:
             return f"option {key!r} looks like a secret; secrets go to the OS keyring only"
-        prefixed = any(
-            key.startswith(p) and len(key) > len(p) for p in KIND_OPTION_PREFIXES.get(kind, ())
-        )
+        prefixed = any(key.startswith(p) and len(key) > len(p) for p in kind_spec.option_prefixes)
         if key not in allowed and not prefixed:
             known = ", ".join(sorted(allowed)) or "none"
             return f"unknown option {key!r} for {kind} (known: {known})"

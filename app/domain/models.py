@@ -32,15 +32,7 @@ class BackendKind(enum.StrEnum):
     RAY_SERVE = "ray-serve"
     PROMETHEUS = "prometheus"
     KSERVE = "kserve"
-
-    @property
-    def role(self) -> str:
-        return {
-            BackendKind.MLFLOW: "registry",
-            BackendKind.RAY_SERVE: "cluster",
-            BackendKind.KSERVE: "cluster",
-            BackendKind.PROMETHEUS: "metrics",
-        }[self]
+    # what each kind is (label, roles, options ...): app.domain.kinds.KINDS
 
 
 class VersionStatus(enum.StrEnum):

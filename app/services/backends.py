@@ -8,15 +8,19 @@ is usable the caller may choose to keep a secret in memory for this session
 
 from __future__ import annotations
 
+import builtins
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Protocol
 
 from app import APP_ID
+from app.adapters import registry
 from app.adapters.http import HttpBackend
 from app.domain.backends import check_name, check_options, check_url, transport_problem
 from app.domain.errors import ConfigError, CredentialError, KeyringUnavailable, NotConfigured
-from app.domain.models import Backend, Credential
+from app.domain.kinds import KindSpec, Role, spec
+from app.domain.models import Backend, BackendKind, Credential
 from app.services.settings import SettingsFile, SettingsProblem
 
 log = logging.getLogger(__name__)
@@ -26,6 +30,39 @@ class SecretStore(Protocol):
     def get(self, name: str) -> Credential | None: ...
     def set(self, name: str, credential: Credential) -> None: ...
     def delete(self, name: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    """A kind as the CLI and the GUI offer it: its spec and the roles Modeldeck supports."""
+
+    spec: KindSpec
+    #: roles an adapter exists for today (empty: the kind cannot be added)
+    supported: frozenset[Role]
+
+    @property
+    def kind(self) -> BackendKind:
+        return self.spec.kind
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.supported)
+
+    @property
+    def unsupported_reason(self) -> str | None:
+        """Why a backend of this kind cannot be added, or ``None``."""
+        return registry.unsupported(self.spec.kind)
+
+
+def kinds() -> list[KindInfo]:
+    """Every declared kind (label, icon, URL hint, options ...) with what is supported."""
+    return [KindInfo(spec(k), registry.adapters(k).roles) for k in BackendKind]
+
+
+def supported_kinds(role: Role | None = None) -> tuple[BackendKind, ...]:
+    """The kinds that can be used in ``role`` (in some role when None): the CLI's
+    ``--kind`` choices and the dialog's kind menu."""
+    return registry.supported_kinds(role)
 
 
 def validate(backend: Backend) -> None:
@@ -81,6 +118,19 @@ class BackendService:
     def settings_path(self) -> str:
         return str(self._settings.path)
 
+    def with_role(self, role: Role) -> builtins.list[Backend]:
+        """Configured backends whose kind Modeldeck can use in ``role``."""
+        return [b for b in self.list() if registry.supports(b.kind, role)]
+
+    @staticmethod
+    def kinds() -> builtins.list[KindInfo]:
+        """Every declared kind with what is supported (``app.services.backends.kinds``)."""
+        return kinds()
+
+    @staticmethod
+    def supported_kinds(role: Role | None = None) -> tuple[BackendKind, ...]:
+        return supported_kinds(role)
+
     def get(self, name: str) -> Backend:
         with self._lock:
             self._ensure()
@@ -122,8 +172,12 @@ class BackendService:
 
         ``save_secret=False`` keeps ``credential`` in memory for this session only.
         With ``replace=True`` and no credential, an existing secret is kept.
+        A kind Modeldeck has no adapter for is refused (``ConfigError``).
         """
         validate(backend)
+        unusable = registry.unsupported(backend.kind)
+        if unusable:
+            raise ConfigError(unusable)
         with self._lock:
             self._ensure()
             if backend.name in self._backends and not replace:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.adapters.ray_serve import RayServeTarget
+from app.adapters import registry
 from app.adapters.targets import DeploymentTarget
 from app.domain import deploy as d
 from app.domain.deploy import AppState, Check, ClusterState, Plan, ServeConfig
@@ -28,7 +28,8 @@ from app.domain.errors import (
     ModeldeckError,
     NotFound,
 )
-from app.domain.models import BackendKind, Deployment, DeploymentStatus, VersionStatus
+from app.domain.kinds import Role
+from app.domain.models import Backend, Deployment, DeploymentStatus, VersionStatus
 from app.services.audit import AuditService, now_iso
 from app.services.backends import BackendService
 from app.store import deploy as journal_store
@@ -72,9 +73,14 @@ class DeployService:
     # ------------------------------------------------------------ plumbing
     def _connect(self, name: str) -> DeploymentTarget:
         backend = self._backends.get(name)
-        if backend.kind is not BackendKind.RAY_SERVE:
-            raise ConfigError(f"{name} is a {backend.kind} backend, not a ray-serve cluster")
-        return RayServeTarget(self._backends.connect_http(name))
+        # refused before connecting: a kind with no deployment adapter, or not a cluster
+        registry.require(backend, Role.DEPLOY)
+        return registry.deployment_target(backend, self._backends.connect_http(name))
+
+    def check_target(self, name: str) -> None:
+        """Raise ``ConfigError`` / ``NotConfigured`` unless ``name`` is a backend this
+        service can deploy to (the Deploy dialog and the CLI say why before planning)."""
+        registry.require(self._backends.get(name), Role.DEPLOY)
 
     def _option(self, target: str, key: str, default: str = "") -> str:
         value = self._backends.get(target).options.get(key)
@@ -511,8 +517,14 @@ class DeployService:
             queries.replace_deployments(con, target_name, out)
         return out
 
+    def target_backends(self) -> list[Backend]:
+        """Configured backends that can be deployed to (kinds with a deployment adapter)."""
+        return self._backends.with_role(Role.DEPLOY)
+
     def targets(self) -> list[str]:
-        return [b.name for b in self._backends.list() if b.kind is BackendKind.RAY_SERVE]
+        """Names of the configured backends that can be deployed to (the Deploy dialog's
+        target menu, ``deploy status`` without --target)."""
+        return [b.name for b in self.target_backends()]
 
 
 def _replicas_of(cfg: Mapping[str, Any]) -> int:

@@ -1,6 +1,7 @@
 """The connection doctor: try a configured backend now and keep the last verdict.
 
-Orchestration only — the probing per kind lives in ``app.adapters.probe``. The
+Orchestration only — the probing per kind lives in ``app.adapters.probe``, chosen
+per kind by ``app.adapters.registry``. The
 last verdict per backend is kept in a small JSON file in the data dir (never a
 secret: verdicts name causes, not credentials), so the Backends page can show
 "last contact" without contacting anything at start-up.
@@ -19,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from app.adapters.probe import probe
+from app.adapters.registry import probe
 from app.domain.backends import transport_problem
 from app.domain.doctor import Verdict, VerdictCode
 from app.domain.errors import CredentialError

@@ -18,11 +18,11 @@ Where the queries come from, most specific first:
 
 2. per backend: the cluster backend's options ``promql.<signal>`` (and
    ``metrics_selector``, extra label matchers such as ``cluster="prod"``);
-3. the target kind's defaults (``app.domain.health.KIND_METRICS``).
+3. the target kind's defaults (``KindSpec.metrics`` in ``app.domain.kinds``).
 
 Global ``[health.thresholds.<signal>]`` and ``[health.signals.<key>]`` tables apply
 to every model. A cluster's metrics live in the Prometheus backend named by its
-``metrics_backend`` option (or the only Prometheus backend configured).
+``metrics_backend`` option (or the only metrics source configured).
 
 The fleet is queried with one PromQL per signal and target (grouped by the app
 label), so 1,000 deployments cost a handful of queries. Every fetched window is
@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.adapters import registry
 from app.adapters.metrics import MetricsSource
 from app.domain.errors import (
     BackendError,
@@ -70,7 +71,6 @@ from app.domain.health import (
     escape_label_value,
     evaluate,
     format_duration,
-    kind_metrics,
     parse_duration,
     range_step,
     rate_range,
@@ -78,7 +78,8 @@ from app.domain.health import (
     replica_threshold,
     worst_first,
 )
-from app.domain.models import Backend, BackendKind, Credential, Deployment
+from app.domain.kinds import Role, metrics_of
+from app.domain.models import Backend, Credential, Deployment
 from app.services.backends import BackendService
 from app.services.catalog import CatalogService
 from app.store import health as store
@@ -258,10 +259,8 @@ class HealthService:
         return HealthSettings.load(self._settings_path)
 
     def _connect(self, backend: Backend) -> MetricsSource:
-        from app.adapters.prometheus import PrometheusSource
-
-        if backend.kind is not BackendKind.PROMETHEUS:
-            raise ConfigError(f"{backend.name} is a {backend.kind} backend, not a metrics source")
+        # refused before connecting: a kind with no metrics adapter
+        registry.require(backend, Role.METRICS)
         try:
             credential = self._backends.credential(backend.name)
         except CredentialError as exc:
@@ -272,11 +271,16 @@ class HealthService:
             )
             credential = None
         # one retry: a poll must not hang long on a dead server
-        return PrometheusSource(
+        return registry.metrics_source(
+            backend,
             self._backends.connect_http(
                 backend.name, credential=credential or Credential(), retries=1
-            )
+            ),
         )
+
+    def metrics_sources(self) -> list[Backend]:
+        """Configured backends health can read metrics from (kinds with a metrics adapter)."""
+        return self._backends.with_role(Role.METRICS)
 
     def source(self, name: str) -> MetricsSource:
         """The (reused) metrics source client for backend ``name``."""
@@ -295,16 +299,20 @@ class HealthService:
             named = target.options.get("metrics_backend")
             if isinstance(named, str) and named:
                 return named, None
-        proms = [b.name for b in self._backends.list() if b.kind is BackendKind.PROMETHEUS]
-        if len(proms) == 1:
-            return proms[0], None
+        sources = [b.name for b in self.metrics_sources()]
+        if len(sources) == 1:
+            return sources[0], None
         who = target.name if target is not None else "this target"
-        if not proms:
+        if not sources:
+            kinds = "|".join(registry.supported_kinds(Role.METRICS))
             return None, (
                 "no metrics source configured; add one with: "
-                "modeldeck backends add NAME --kind prometheus --url URL"
+                f"modeldeck backends add NAME --kind {kinds} --url URL"
             )
-        return None, f"several Prometheus backends; set the metrics_backend option of {who}"
+        return None, (
+            f"several metrics sources ({', '.join(sources)}); "
+            f"set the metrics_backend option of {who}"
+        )
 
     def _plans(self, deployments: Sequence[Deployment]) -> list[_SourcePlan]:
         settings = self.settings()
@@ -331,7 +339,7 @@ class HealthService:
         return list(by_source.values())
 
     def _plan(self, d: Deployment, target: Backend | None, settings: HealthSettings) -> _Plan:
-        metrics = kind_metrics(target.kind if target is not None else None)
+        metrics = metrics_of(target.kind if target is not None else None)
         options = target.options if target is not None else {}
         model = settings.models.get(d.model_name, ModelHealthSettings())
         specs: dict[str, SignalSpec] = {s.key: s for s in metrics.signals}

@@ -10,9 +10,10 @@ import importlib
 import sys
 from dataclasses import dataclass
 
+from app.adapters import registry
 from app.adapters.http import HttpBackend
 from app.adapters.secrets import KeyringSecrets
-from app.domain.models import Backend, BackendKind
+from app.domain.models import Backend
 from app.services.context import AppContext
 from app.services.demo import generate
 
@@ -31,11 +32,21 @@ def prepare_demo(context: AppContext, models: int = 300) -> Check:
 
 
 def check_adapters() -> Check:
-    """Construct one client per HTTP backend kind (no request is sent)."""
-    kinds = [BackendKind.MLFLOW, BackendKind.RAY_SERVE, BackendKind.PROMETHEUS]
-    for kind in kinds:
-        HttpBackend(Backend(f"self-test-{kind}", kind, "http://127.0.0.1:9")).close()
-    return Check("adapters", True, ", ".join(kinds))
+    """Construct every supported kind's adapter for each of its roles, over a client to a
+    dead port (no request is sent): a bundle that lost an adapter's import fails here."""
+    built: list[str] = []
+    for kind in registry.supported_kinds():
+        backend = Backend(f"self-test-{kind}", kind, "http://127.0.0.1:9")
+        for role in sorted(registry.adapters(kind).roles):
+            http = HttpBackend(backend)
+            try:
+                adapter = registry.build(role, backend, http)
+            except Exception as exc:  # any failure (a lost import) is the finding
+                http.close()
+                return Check("adapters", False, f"{kind} ({role}): {exc}")
+            adapter.close()
+        built.append(str(kind))
+    return Check("adapters", True, ", ".join(built))
 
 
 def check_keyring() -> Check:

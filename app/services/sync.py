@@ -31,9 +31,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
+from app.adapters import registry
 from app.adapters.catalog import CatalogSource
 from app.adapters.http import HttpBackend
-from app.adapters.mlflow import MlflowSource
 from app.domain.catalog import CatalogEntry, RunData, SyncProgress, SyncResult
 from app.domain.errors import (
     BackendError,
@@ -42,7 +42,8 @@ from app.domain.errors import (
     CredentialError,
     ModeldeckError,
 )
-from app.domain.models import Backend, BackendKind, Credential, SourceState
+from app.domain.kinds import Role
+from app.domain.models import Backend, Credential, SourceState
 from app.store import queries
 from app.store import sync as sync_store
 from app.store.db import Cache
@@ -70,11 +71,11 @@ SourceFactory = Callable[[Backend, Backends], CatalogSource]
 
 
 def default_source(backend: Backend, backends: Backends) -> CatalogSource:
-    """The adapter for a registry backend (MLflow today; one line per new kind)."""
-    if backend.kind is BackendKind.MLFLOW:
-        # without a usable keyring this connects with no secret (logged by connect_http)
-        return MlflowSource(backend, http=backends.connect_http(backend.name))
-    raise ConfigError(f"{backend.name!r} is a {backend.kind} backend, not a model registry")
+    """The catalog adapter of ``backend``'s kind (``app.adapters.registry``); a kind with
+    none is refused before anything is contacted."""
+    registry.require(backend, Role.CATALOG)
+    # without a usable keyring this connects with no secret (logged by connect_http)
+    return registry.catalog_source(backend, backends.connect_http(backend.name))
 
 
 class _Cancelled(Exception):
@@ -121,8 +122,8 @@ class SyncService:
 
     # ------------------------------------------------------------ public API
     def registries(self) -> list[Backend]:
-        """Configured backends that are model registries."""
-        return [b for b in self._backends.list() if b.kind.role == "registry"]
+        """Configured backends Modeldeck can sync as model registries."""
+        return [b for b in self._backends.list() if registry.supports(b.kind, Role.CATALOG)]
 
     def sync(
         self,
@@ -140,8 +141,7 @@ class SyncService:
         if names:
             targets = [self._backends.get(n) for n in dict.fromkeys(names)]
             for b in targets:
-                if b.kind.role != "registry":
-                    raise ConfigError(f"{b.name!r} is a {b.kind} backend, not a model registry")
+                registry.require(b, Role.CATALOG)
         else:
             targets = self.registries()
         results: list[SyncResult] = []

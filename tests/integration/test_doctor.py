@@ -129,8 +129,14 @@ def test_missing_wrong_and_right_token(ctx, mlflow_server):
         assert gw.refused == 2
 
 
-def test_kserve_is_not_probed(ctx):
-    v = check(ctx, Backend("ks", BackendKind.KSERVE, "https://k8s.modeldeck-test.invalid"))
+def test_kserve_is_not_probed(ctx, workspace):
+    # `backends add` refuses a kind with no adapter; a hand-written entry still loads
+    workspace.settings_path.write_text(
+        'schema_version = 2\n[backends.ks]\nkind = "kserve"\n'
+        'url = "https://k8s.modeldeck-test.invalid"\n'
+    )
+    ctx.backends.reload()
+    v = ctx.doctor.test("ks")
     assert v.code is VerdictCode.NOT_PROBED
     assert "kubeconfig" in v.cause
 
