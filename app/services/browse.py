@@ -24,11 +24,13 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from app.domain.models import CatalogQuery
 from app.store import browse as store
+from app.store import catalog_query as engine
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,25 +53,12 @@ FACETS: dict[str, str] = {
 }
 SINGLE_VALUED = ("owner", "flavor", "source", "deployed")
 MULTI_VALUED = ("tag", "alias", "stage")
-#: columns the browser can sort by
-SORT_KEYS = (
-    "name",
-    "latest",
-    "aliases",
-    "owner",
-    "flavor",
-    "tags",
-    "updated",
-    "source",
-    "deployed",
-)
+#: keys the browser can sort by: the CLI's too, one list (``app.store.catalog_query``)
+SORT_KEYS = engine.SORT_KEYS
 #: tags shown in the table's Tags column are all but these (they have columns of their own)
-HIDDEN_TAGS = frozenset({"framework", "task"})
+HIDDEN_TAGS = engine.HIDDEN_TAGS
 NONE_LABEL = "(none)"
-
-
-def _alias_order(item: tuple[str, str]) -> tuple[bool, str]:
-    return (item[0] != "champion", item[0])
+_alias_order = engine.alias_order
 
 
 @dataclass
@@ -104,6 +93,7 @@ class CatalogIndex:
     pairs: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     #: global count per facet value (for the sidebar's order)
     global_counts: dict[str, list[int]] = field(default_factory=dict)
+    created_ms: list[int | None] = field(default_factory=list)
     row_of_id: Any = None
     name_rank: Any = None
     _orders: dict[tuple[str, bool], Any] = field(default_factory=dict, repr=False)
@@ -196,7 +186,7 @@ class BrowseService:
             con, order=sort, descending=descending, limit=self.FIRST_SCREEN_ROWS
         )
         total = store.count_models(con)
-        return _build_lists(rows, store.read_deployments(con), total=total)
+        return _build_lists(rows, store.read_model_deployments(con), total=total)
 
     def load(self) -> CatalogIndex:
         """Every cached model, with facet codes and sort ranks (≈1 s at 100k; a worker's job)."""
@@ -207,7 +197,7 @@ class BrowseService:
             return index
         self.invalidate()
         rows = store.read_models(con)
-        index = _build_lists(rows, store.read_deployments(con), total=len(rows))
+        index = _build_lists(rows, store.read_model_deployments(con), total=len(rows))
         _add_arrays(index, store.read_stages(con))
         return index
 
@@ -292,10 +282,9 @@ class BrowseService:
         con = self._con()
         if con is None:
             return "", False
-        ids = store.fts_ids(con, text)
-        if not ids and not fallback:
+        found = engine.text_ids(con, text, fallback=fallback)
+        if found is None:
             return None
-        found = (ids, False) if ids else (store.substring_ids(con, text), True)
         with self._memo_lock:
             if len(self._fts_memo) > 256:
                 self._fts_memo.clear()
@@ -309,7 +298,8 @@ class BrowseService:
                 self.order(index, key, descending)
 
     def order(self, index: CatalogIndex, key: str, descending: bool) -> IntArray:
-        """The permutation of every row sorted by ``key`` (ties by name, then registry),
+        """The permutation of every row sorted by ``key`` as ``catalog_query`` defines
+        it (ties by name, then registry, ascending either way; the CLI's order),
         cached per (key, direction): the second sort by a column is a lookup."""
         import numpy as np
 
@@ -318,13 +308,8 @@ class BrowseService:
         cached = index._orders.get((key, descending))
         if cached is not None:
             return cast("IntArray", cached)
-        if key == "name":
-            primary = _rank(index, "name_only", index.name)
-            tie = index.codes["source"]
-        else:
-            primary = _primary(index, key)
-            tie = index.name_rank
-        perm = np.lexsort((tie, -primary if descending else primary)).astype(np.int64)
+        primary = _primary(index, key)
+        perm = np.lexsort((index.name_rank, -primary if descending else primary)).astype(np.int64)
         index._orders[(key, descending)] = perm
         return perm
 
@@ -391,13 +376,13 @@ def model_health(
 # ------------------------------------------------------------------ building
 def _build_lists(
     rows: Sequence[store.ModelTuple],
-    deployments: Sequence[tuple[str | None, str, str, str, str]],
+    deployments: Sequence[tuple[int, str, str]],
     *,
     total: int,
 ) -> CatalogIndex:
-    where: dict[str, list[tuple[str | None, str, str]]] = {}
-    for model_source, model_name, target, app, _status in deployments:
-        where.setdefault(model_name, []).append((model_source, target, app))
+    where: dict[int, list[tuple[str, str]]] = {}
+    for model_id, target, app in deployments:
+        where.setdefault(model_id, []).append((target, app))
     loads = json.loads
     n = len(rows)
     ids: list[int] = [0] * n
@@ -407,6 +392,7 @@ def _build_lists(
     owner: list[str | None] = [None] * n
     flavor: list[str | None] = [None] * n
     updated: list[int | None] = [None] * n
+    created: list[int | None] = [None] * n
     count: list[int] = [0] * n
     tags_json: list[str] = [""] * n
     tags_text: list[str] = [""] * n
@@ -425,22 +411,21 @@ def _build_lists(
             r[4],
             r[5],
         )
-        updated[i], count[i], tags_json[i] = r[6], r[7], r[8]
-        pairs = [f"{k}={v}" for k, v in sorted(loads(r[8]).items())]
+        updated[i], count[i], tags_json[i], created[i] = r[6], r[7], r[8], r[10]
+        tags = loads(r[8])
+        pairs = [engine.tag_label(k, v) for k, v in sorted(tags.items())]
         tag_vals += pairs
         tag_rows += [i] * len(pairs)
-        tags_text[i] = ", ".join(p for p in pairs if p.partition("=")[0] not in HIDDEN_TAGS)
+        tags_text[i] = engine.tags_text(tags)
         a = alias_memo.get(r[9])
         if a is None:
-            a = tuple(sorted(loads(r[9]).items(), key=_alias_order))
+            a = tuple(sorted(loads(r[9]).items(), key=engine.alias_order))
             alias_memo[r[9]] = a
         aliases[i] = a
-        places = where.get(r[2])
-        if places:
-            mine = [(t, a) for s, t, a in places if s is None or s == r[1]]
-            if mine:
-                deployed[i] = ", ".join(sorted({t for t, _a in mine}))
-                apps[i] = tuple(mine)
+        mine = where.get(r[0])
+        if mine:
+            deployed[i] = engine.deployed_text(t for t, _a in mine)
+            apps[i] = tuple(mine)
     return CatalogIndex(
         ids=ids,
         source=source,
@@ -456,6 +441,7 @@ def _build_lists(
         deployed_on=deployed,
         total=total,
         deployments=apps,
+        created_ms=created,
         _tag_pairs=(tag_rows, tag_vals),
     )
 
@@ -482,7 +468,7 @@ def _add_arrays(index: CatalogIndex, stages: Sequence[tuple[int, str]]) -> None:
         labels, codes = _codes(column)
         index.values[facet] = labels
         index.codes[facet] = np.asarray(codes, dtype=np.int64)
-    index.values["deployed"] = ["no", "yes"]
+    index.values["deployed"] = list(engine.DEPLOYED_LABELS)
     index.codes["deployed"] = np.asarray([1 if d else 0 for d in index.deployed_on], dtype=np.int64)
 
     # multi-valued facets: (row, code) pairs
@@ -533,34 +519,33 @@ def _rank(index: CatalogIndex, key: str, values: Sequence[Any]) -> IntArray:
 
 
 def _primary(index: CatalogIndex, key: str) -> IntArray:
+    """Each row's value for sort ``key`` as an integer rank (None lowest)."""
     import numpy as np
 
     if key in ("owner", "flavor", "source"):
-        return cast("IntArray", index.codes[key])
-    if key == "updated":
+        return cast("IntArray", index.codes[key])  # codes follow sorted values, -1: None
+    if key == "name":
+        return _rank(index, key, index.name)
+    if key in ("updated", "created", "versions"):
+        column: Sequence[int | None] = index.updated_ms
+        if key == "created":
+            column = index.created_ms
+        elif key == "versions":
+            column = index.version_count
+        if len(column) != len(index):  # an index built without the column
+            return np.zeros(len(index), dtype=np.int64)
         return np.fromiter(
-            (v if v is not None else -(2**62) for v in index.updated_ms),
-            dtype=np.int64,
-            count=len(index),
+            (v if v is not None else -(2**62) for v in column), dtype=np.int64, count=len(index)
         )
     if key == "latest":
         return np.fromiter(
-            (_version_number(v) for v in index.latest), dtype=np.int64, count=len(index)
+            (engine.version_number(v) for v in index.latest), dtype=np.int64, count=len(index)
         )
     if key == "aliases":
-        return _rank(index, key, [" ".join(a for a, _v in al) for al in index.aliases])
+        return _rank(index, key, [engine.aliases_text(al) for al in index.aliases])
     if key == "tags":
         return _rank(index, key, index.tags_text)
     return _rank(index, key, index.deployed_on)  # deployed
-
-
-def _version_number(v: str | None) -> int:
-    if v is None:
-        return -1
-    try:
-        return int(v)
-    except ValueError:
-        return -1
 
 
 # ------------------------------------------------------------------ filtering
@@ -585,44 +570,15 @@ def _facet_mask(index: CatalogIndex, facet: str, values: frozenset[str]) -> Bool
     return _rows_with(index, facet, _value_codes(index, facet, values.__contains__))
 
 
-def _field_matcher(wanted: str) -> Callable[[str], bool]:
-    """``owner:ana`` matches ``ana`` and ``ana.silva``: a value or its beginning,
-    case-insensitive (the facets show the full values)."""
-    w = wanted.lower()
-    return lambda label: label.lower().startswith(w)
-
-
 def _query_masks(index: CatalogIndex, query: CatalogQuery) -> list[BoolArray]:
-    import numpy as np
-
-    masks: list[BoolArray] = []
-    for key, value in query.tags:
-        if value is None:
-            codes = [
-                c
-                for c in range(len(index.values.get("tag", ())))
-                if index.values["tag"][c].startswith(f"{key}=")
-            ]
-        else:
-            target = f"{key}={value}"
-            codes = _value_codes(index, "tag", target.__eq__)
-        masks.append(_rows_with(index, "tag", codes))
-    for alias in query.aliases:
-        masks.append(_rows_with(index, "alias", _value_codes(index, "alias", alias.__eq__)))
-    for facet, wanted in (
-        ("owner", query.owner),
-        ("flavor", query.flavor),
-        ("source", query.source),
-        ("stage", query.stage),
-    ):
-        if wanted:
-            masks.append(
-                _rows_with(index, facet, _value_codes(index, facet, _field_matcher(wanted)))
-            )
-    if query.deployed is not None:
-        deployed = index.codes["deployed"] == 1
-        masks.append(deployed if query.deployed else np.logical_not(deployed))
-    return masks
+    """A mask per field term: the rows having a value of the term's field that
+    ``catalog_query.value_matches`` (the CLI's definition) — over the facet labels."""
+    return [
+        _rows_with(
+            index, term.field, _value_codes(index, term.field, partial(engine.value_matches, term))
+        )
+        for term in engine.field_terms(query)
+    ]
 
 
 def _facet_counts(

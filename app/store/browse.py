@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app.domain.models import fts_match_expression
+from app.store import catalog_query
 
 #: what the browser shows of each model, in this column order
 MODEL_COLUMNS = (
@@ -34,16 +34,15 @@ MODEL_COLUMNS = (
     "version_count",
     "tags_json",
     "aliases_json",
+    "created_at",
 )
-#: ORDER BY for the first screen; only indexed columns, so it stays a few ms
-_FIRST_SCREEN_ORDER = {
-    "name": "name {dir}, source",
-    "updated": "updated_at {dir}, name, source",
-    "owner": "owner {dir}, name, source",
-    "flavor": "flavor {dir}, name, source",
-}
+#: sort keys the first screen orders by; only indexed columns, so it stays a few ms
+#: (the full index sorts by every key, as ``catalog_query`` defines them)
+_FIRST_SCREEN_KEYS = ("name", "updated", "owner", "flavor")
 
-ModelTuple = tuple[int, str, str, str | None, str | None, str | None, int | None, int, str, str]
+ModelTuple = tuple[
+    int, str, str, str | None, str | None, str | None, int | None, int, str, str, int | None
+]
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -68,8 +67,8 @@ def read_models(
     """Display columns of cached models (all of them unless ``limit``)."""
     sql = f"SELECT {', '.join(MODEL_COLUMNS)} FROM models"
     if order is not None:
-        template = _FIRST_SCREEN_ORDER.get(order, _FIRST_SCREEN_ORDER["updated"])
-        sql += " ORDER BY " + template.format(dir="DESC" if descending else "ASC")
+        key = order if order in _FIRST_SCREEN_KEYS else "updated"
+        sql += " ORDER BY " + catalog_query.order_by(key, descending)
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return con.execute(sql).fetchall()
@@ -86,35 +85,20 @@ def read_deployments(con: sqlite3.Connection) -> list[tuple[str | None, str, str
     ).fetchall()
 
 
+def read_model_deployments(con: sqlite3.Connection) -> list[tuple[int, str, str]]:
+    """``(model_id, target, app)`` of every deployment of a cached model (by the rule
+    ``deployed:`` searches with, ``catalog_query.DEPLOYMENTS_OF_MODEL``)."""
+    return con.execute(catalog_query.MODEL_DEPLOYMENTS_SQL).fetchall()
+
+
 def read_stages(con: sqlite3.Connection) -> list[tuple[int, str]]:
     """``(model_id, stage)`` for every stage some version of a model is in."""
-    return con.execute(
-        "SELECT DISTINCT model_id, stage FROM versions WHERE stage IS NOT NULL AND stage != ''"
-    ).fetchall()
+    return con.execute(catalog_query.MODEL_STAGES_SQL).fetchall()
 
 
 def fts_ids(con: sqlite3.Connection, text: str) -> str:
-    """Row ids, comma-separated, whose name, description, tags or aliases match every
-    word as a prefix. One string instead of a row per id: half the cost when a
-    one-letter prefix matches all 100,000 models (25 vs 46 ms)."""
-    expression = fts_match_expression(text)
-    if not expression:
-        return ""
-    row = con.execute(
-        "SELECT group_concat(rowid) FROM models_fts WHERE models_fts MATCH ?", (expression,)
-    ).fetchone()
-    return str(row[0]) if row and row[0] is not None else ""
-
-
-def substring_ids(con: sqlite3.Connection, text: str) -> str:
-    """The fallback when FTS finds nothing: ``text`` anywhere in a name or description
-    (case-insensitive, as ``app.store.queries.search_models`` does it)."""
-    like = f"%{text.strip(chr(34)).lower()}%"
-    row = con.execute(
-        "SELECT group_concat(id) FROM models WHERE lower(name) LIKE ? OR lower(description) LIKE ?",
-        (like, like),
-    ).fetchone()
-    return str(row[0]) if row and row[0] is not None else ""
+    """Row ids, comma-separated, that free ``text`` matches as prefixes (FTS only)."""
+    return (catalog_query.text_ids(con, text, fallback=False) or ("", False))[0]
 
 
 def description_of(con: sqlite3.Connection, model_id: int) -> str:

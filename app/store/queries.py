@@ -14,12 +14,8 @@ from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
-    Select,
     Table,
-    and_,
-    bindparam,
     delete,
-    exists,
     func,
     select,
     text,
@@ -34,10 +30,10 @@ from app.domain.models import (
     RegisteredModel,
     SourceState,
     VersionStatus,
-    fts_match_expression,
     ms_from_utc,
     utc_from_ms,
 )
+from app.store import catalog_query
 from app.store.schema import (
     DeploymentRow,
     ModelAliasRow,
@@ -55,15 +51,8 @@ aliases_t = cast(Table, ModelAliasRow.__table__)
 sources_t = cast(Table, SourceRow.__table__)
 deployments_t = cast(Table, DeploymentRow.__table__)
 
-SORT_COLUMNS = {
-    "name": models_t.c.name,
-    "updated": models_t.c.updated_at,
-    "created": models_t.c.created_at,
-    "owner": models_t.c.owner,
-    "flavor": models_t.c.flavor,
-    "source": models_t.c.source,
-    "versions": models_t.c.version_count,
-}
+#: every key ``search_models`` sorts by (the catalog browser's too)
+SORT_KEYS = catalog_query.SORT_KEYS
 
 
 def _dumps(value: Any) -> str:
@@ -346,48 +335,17 @@ def _deployment_values(d: Deployment) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ reads
-def _filtered(query: CatalogQuery, *, substring: bool = False) -> Select[Any]:
-    q = select(models_t)
-    if query.text:
-        if substring:
-            like = f"%{query.text.strip(chr(34))}%"
-            q = q.where(models_t.c.name.ilike(like) | models_t.c.description.ilike(like))
-        else:
-            fts = (
-                select(text("rowid"))
-                .select_from(text("models_fts"))
-                .where(text("models_fts MATCH :fts"))
-            )
-            q = q.where(models_t.c.id.in_(fts)).params(fts=fts_match_expression(query.text))
-    for i, (key, value) in enumerate(query.tags):
-        cond = and_(tags_t.c.model_id == models_t.c.id, tags_t.c.key == bindparam(f"tk{i}", key))
-        if value is not None:
-            cond = and_(cond, tags_t.c.value == bindparam(f"tv{i}", value))
-        q = q.where(exists().where(cond))
-    for alias in query.aliases:
-        q = q.where(
-            exists().where(aliases_t.c.model_id == models_t.c.id, aliases_t.c.alias == alias)
-        )
-    if query.owner:
-        q = q.where(models_t.c.owner == query.owner)
-    if query.flavor:
-        q = q.where(models_t.c.flavor == query.flavor)
-    if query.source:
-        q = q.where(models_t.c.source == query.source)
-    if query.stage:
-        q = q.where(
-            exists().where(
-                versions_t.c.model_id == models_t.c.id, versions_t.c.stage == query.stage
-            )
-        )
-    if query.deployed is not None:
-        deployed = exists().where(
-            deployments_t.c.model_name == models_t.c.name,
-            deployments_t.c.model_source.is_(None)
-            | (deployments_t.c.model_source == models_t.c.source),
-        )
-        q = q.where(deployed if query.deployed else ~deployed)
-    return q
+class _Driver:
+    """``app.store.catalog_query``'s reader over this SQLAlchemy connection."""
+
+    def __init__(self, con: Connection) -> None:
+        self._con = con
+
+    def execute(self, sql: str, parameters: Sequence[Any], /) -> Any:
+        return self._con.exec_driver_sql(sql, tuple(parameters))
+
+
+_MODEL_SELECT = ", ".join(f"models.{c.name}" for c in models_t.c)
 
 
 def search_models(
@@ -399,32 +357,22 @@ def search_models(
     sort: str = "name",
     descending: bool = False,
 ) -> list[RegisteredModel]:
-    """Models matching ``query``. Free text is a prefix search over names,
-    descriptions, tags and aliases (FTS5); when that finds nothing, a substring
-    match over names and descriptions is tried, so ``tect`` still finds
-    ``fraud-detector``."""
-    column = SORT_COLUMNS.get(sort)
-    if column is None:
-        raise ValueError(f"cannot sort by {sort!r}; choose one of {', '.join(SORT_COLUMNS)}")
-    order = [column.desc() if descending else column, models_t.c.name, models_t.c.source]
-    for substring in (False, True) if query.text else (False,):
-        q = _filtered(query, substring=substring).order_by(*order).offset(offset)
-        if limit is not None:
-            q = q.limit(limit)
-        rows = con.execute(q).all()
-        if rows or offset:
-            break
+    """Models matching ``query`` in ``sort`` order, as the catalog browser shows them:
+    both evaluate queries and sort keys through ``app.store.catalog_query``."""
+    rows = catalog_query.ordered_rows(
+        _Driver(con),
+        query,
+        columns=_MODEL_SELECT,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+    )
     return [_model(r) for r in rows]
 
 
 def count_models(con: Connection, query: CatalogQuery | None = None) -> int:
-    query = query or CatalogQuery()
-    q = select(func.count()).select_from(_filtered(query).subquery())
-    n = int(con.execute(q).scalar_one())
-    if n == 0 and query.text:
-        q = select(func.count()).select_from(_filtered(query, substring=True).subquery())
-        n = int(con.execute(q).scalar_one())
-    return n
+    return catalog_query.count(_Driver(con), query or CatalogQuery())
 
 
 def count_versions(con: Connection) -> int:
