@@ -7,6 +7,7 @@ import logging.handlers
 import sys
 from collections.abc import Sequence
 
+from app.cli import run as run_cli
 from app.services.context import AppContext
 from app.services.workspace import Workspace
 
@@ -74,10 +75,8 @@ def self_test() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from app import cli
-
     args = sys.argv[1:] if argv is None else list(argv)
-    return cli.run(args, ctx_factory=build_context, gui=run_gui, self_test=self_test)
+    return run_cli(args, ctx_factory=build_context, gui=run_gui, self_test=self_test)
 
 
 if __name__ == "__main__":

@@ -12,20 +12,19 @@ import argparse
 import json
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from app.cli.output import Exit, Parser, emit_json
 from app.domain.catalog import SyncProgress, SyncResult
 from app.domain.errors import ConfigError
+from app.domain.text import counted
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from app.cli.output import Subcommands
     from app.services.context import AppContext
 
-EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 
-
-def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -> None:
+def register(sub: Subcommands, common: Parser) -> None:
     s = sub.add_parser(
         "sync",
         parents=[common],
@@ -46,9 +45,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
         action="store_true",
         help="only models/versions with newer timestamps (misses alias/tag-only changes)",
     )
+    s.set_defaults(handler=_cmd_sync)
 
     runs = sub.add_parser("runs", parents=[common], help="training runs behind versions")
-    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=parser_class)
+    rsub = runs.add_subparsers(dest="runs_command", metavar="ACTION", parser_class=Parser)
     rsub.required = True
     show = rsub.add_parser(
         "show", parents=[common], help="params and metrics of a run (cached for offline use)"
@@ -58,12 +58,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
     show.add_argument(
         "--offline", action="store_true", help="only the cached copy; do not ask the registry"
     )
-
-
-def handlers() -> dict[
-    tuple[str, str | None], Callable[[AppContext, argparse.Namespace, TextIO], int]
-]:
-    return {("sync", None): _cmd_sync, ("runs", "show"): _cmd_runs_show}
+    show.set_defaults(handler=_cmd_runs_show)
 
 
 class _ProgressLine:
@@ -76,8 +71,9 @@ class _ProgressLine:
     def __call__(self, p: SyncProgress) -> None:
         mode = "full" if p.full else "sync"
         text = (
-            f"{p.source}: {mode} {p.phase} — {p.pages} pages, {p.models:,} models, "
-            f"{p.versions:,} versions, {p.models_per_s:,.0f} models/s"
+            f"{p.source}: {mode} {p.phase} — {counted(p.pages, 'page')}, "
+            f"{counted(p.models, 'model')}, {counted(p.versions, 'version')}, "
+            f"{p.models_per_s:,.0f} models/s"
         )
         self.stream.write("\r" + text.ljust(self.width))
         self.width = len(text)
@@ -91,19 +87,17 @@ class _ProgressLine:
 
 def _summary(r: SyncResult) -> str:
     if r.cancelled:
-        return f"{r.source}: {r.mode} sync cancelled after {r.pages} pages"
+        return f"{r.source}: {r.mode} sync cancelled after {counted(r.pages, 'page')}"
     if not r.ok:
         return f"{r.source}: {r.mode} sync failed: {r.error}"
     return (
         f"{r.source}: {r.mode} sync in {r.duration_s:.1f} s — models +{r.models_added} "
         f"~{r.models_updated} -{r.models_removed}, versions +{r.versions_added} "
-        f"~{r.versions_updated} -{r.versions_removed} ({r.models_seen} models seen)"
+        f"~{r.versions_updated} -{r.versions_removed} ({counted(r.models_seen, 'model')} seen)"
     )
 
 
 def _cmd_sync(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import emit_json
-
     cancel = threading.Event()
     line = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None
     try:
@@ -115,7 +109,7 @@ def _cmd_sync(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         if line:
             line.end()
         print("modeldeck: sync interrupted; the cache keeps every completed page", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return Exit.INTERRUPTED
     finally:
         if line:
             line.end()
@@ -132,17 +126,15 @@ def _cmd_sync(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     if failed:
         reasons = "; ".join(_summary(r) for r in failed)
         print(f"modeldeck: error: {reasons}", file=sys.stderr)
-        return EXIT_ERROR
-    return EXIT_OK
+        return Exit.ERROR
+    return Exit.OK
 
 
 def _cmd_runs_show(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import emit_json
-
     run = ctx.sync.run_data(args.source, args.run_id, refresh=not args.offline)
     if args.json:
         emit_json(run, out)
-        return EXIT_OK
+        return Exit.OK
     out.write(f"run {run.run_id} ({run.source}){'  [cached copy]' if run.stale else ''}\n")
     for label, value in (
         ("name", run.name or "-"),
@@ -157,4 +149,4 @@ def _cmd_runs_show(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> in
     out.write("metrics:\n")
     for k, m in sorted(run.metrics.items()):
         out.write(f"  {k} = {json.dumps(m)}\n")
-    return EXIT_OK
+    return Exit.OK

@@ -13,20 +13,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from app.cli.output import Exit, Parser, emit_json, table, to_jsonable
 from app.domain.errors import ConfigError
+from app.domain.text import counted
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from app.cli.output import Subcommands
     from app.domain.deploy import Plan
     from app.services.context import AppContext
     from app.services.deploy import Outcome
 
-EXIT_OK, EXIT_ERROR = 0, 1
 
-
-def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -> None:
-    confirm = parser_class(add_help=False)
+def register(sub: Subcommands, common: Parser) -> None:
+    confirm = Parser(add_help=False)
     confirm.add_argument("--target", metavar="NAME", required=True, help="the serving cluster")
     confirm.add_argument("--yes", action="store_true", help="apply without asking")
     confirm.add_argument("--dry-run", action="store_true", help="print the plan only")
@@ -36,15 +35,18 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
     p.add_argument("version")
     p.add_argument("--app", help="application name (default: from the model name)")
     p.add_argument("--replicas", type=int, help="number of replicas (default 1, or as now)")
+    p.set_defaults(handler=_cmd_change)
 
     p = sub.add_parser("scale", parents=[common, confirm], help="change an app's replicas")
     p.add_argument("app")
     p.add_argument("--replicas", type=int, required=True)
+    p.set_defaults(handler=_cmd_change)
 
     p = sub.add_parser("canary", parents=[common, confirm], help="send P%% to another version")
     p.add_argument("app")
     p.add_argument("--version", required=True)
     p.add_argument("--percent", type=int, required=True)
+    p.set_defaults(handler=_cmd_change)
 
     for name, text in (
         ("promote", "the canary becomes stable"),
@@ -53,40 +55,26 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
     ):
         p = sub.add_parser(name, parents=[common, confirm], help=text)
         p.add_argument("app")
+        p.set_defaults(handler=_cmd_change)
 
     dep = sub.add_parser("deployments", parents=[common], help="apps on serving clusters")
-    dsub = dep.add_subparsers(
-        dest="deployments_command", metavar="ACTION", parser_class=parser_class
-    )
+    dsub = dep.add_subparsers(dest="deployments_command", metavar="ACTION", parser_class=Parser)
     dl = dsub.add_parser(
         "list", parents=[common], help="read the clusters' apps (refreshes the cache)"
     )
     dl.add_argument("--target", metavar="NAME")
+    dl.set_defaults(handler=_cmd_deployments)
 
     audit = sub.add_parser("audit", parents=[common], help="the audit trail of deploy actions")
-    asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=parser_class)
+    asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=Parser)
     al = asub.add_parser("list", parents=[common], help="list entries")
     al.add_argument("--since", metavar="ISO")
+    al.set_defaults(handler=_cmd_audit_list)
     ae = asub.add_parser("export", parents=[common], help="write the trail to FILE (.csv or .json)")
     ae.add_argument("file")
-    asub.add_parser("verify", parents=[common], help="check the hash chain")
-
-
-def handlers() -> dict[
-    tuple[str, str | None], Callable[[AppContext, argparse.Namespace, TextIO], int]
-]:
-    return {
-        ("deploy", None): _cmd_change,
-        ("scale", None): _cmd_change,
-        ("canary", None): _cmd_change,
-        ("promote", None): _cmd_change,
-        ("rollback", None): _cmd_change,
-        ("undeploy", None): _cmd_change,
-        ("deployments", "list"): _cmd_deployments,
-        ("audit", "list"): _cmd_audit_list,
-        ("audit", "export"): _cmd_audit_export,
-        ("audit", "verify"): _cmd_audit_verify,
-    }
+    ae.set_defaults(handler=_cmd_audit_export)
+    av = asub.add_parser("verify", parents=[common], help="check the hash chain")
+    av.set_defaults(handler=_cmd_audit_verify)
 
 
 def _plan(ctx: AppContext, args: argparse.Namespace) -> Plan:
@@ -107,15 +95,13 @@ def _plan(ctx: AppContext, args: argparse.Namespace) -> Plan:
 
 
 def _cmd_change(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import emit_json
-
     plan = _plan(ctx, args)
     if args.dry_run:
         if args.json:
             emit_json({"plan": plan.to_json(), "applied": False}, out)
         else:
             out.write(plan.text() + "\n")
-        return EXIT_OK if plan.ok else EXIT_ERROR
+        return Exit.OK if plan.ok else Exit.ERROR
     if not args.yes:
         if not sys.stdin.isatty():
             raise ConfigError(
@@ -126,7 +112,7 @@ def _cmd_change(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         answer = input(f"{plan.summary}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("modeldeck: nothing changed", file=sys.stderr)
-            return EXIT_ERROR
+            return Exit.ERROR
     if not args.json:
         print(plan.text(), file=sys.stderr)
 
@@ -142,12 +128,10 @@ def _cmd_change(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
             + (f" — {outcome.message}" if outcome.message else "")
             + "\n"
         )
-    return EXIT_OK if outcome.ok else EXIT_ERROR
+    return Exit.OK if outcome.ok else Exit.ERROR
 
 
 def _outcome_json(o: Outcome) -> dict[str, Any]:
-    from app.cli import to_jsonable
-
     return {
         "plan": o.plan.to_json(),
         "applied": True,
@@ -159,14 +143,12 @@ def _outcome_json(o: Outcome) -> dict[str, Any]:
 
 
 def _cmd_deployments(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import _table, emit_json
-
     targets = [args.target] if args.target else ctx.deploy.targets()
     rows = [dep for t in targets for dep in ctx.deploy.refresh(t)]
     if args.json:
         emit_json(rows, out)
-        return EXIT_OK
-    _table(
+        return Exit.OK
+    table(
         [
             (
                 r.target,
@@ -182,17 +164,16 @@ def _cmd_deployments(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> 
         ("TARGET", "APP", "MODEL", "TRAFFIC", "REPLICAS", "STATUS", "ROUTE"),
         out,
     )
-    return EXIT_OK
+    print(f"{counted(len(rows), 'app')} on {counted(len(targets), 'target')}", file=sys.stderr)
+    return Exit.OK
 
 
 def _cmd_audit_list(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import _table, emit_json
-
     entries = ctx.audit.list(args.since)
     if args.json:
         emit_json(entries, out)
-        return EXIT_OK
-    _table(
+        return Exit.OK
+    table(
         [
             (str(e.id), e.at, e.user, e.action, e.target, e.app, e.result, e.detail[:60])
             for e in entries
@@ -200,23 +181,19 @@ def _cmd_audit_list(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> i
         ("ID", "AT", "USER", "ACTION", "TARGET", "APP", "RESULT", "DETAIL"),
         out,
     )
-    return EXIT_OK
+    return Exit.OK
 
 
 def _cmd_audit_export(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import emit_json
-
     n = ctx.audit.export(Path(args.file))
     if args.json:
         emit_json({"file": args.file, "entries": n}, out)
     else:
-        out.write(f"{n} entries written to {args.file}\n")
-    return EXIT_OK
+        out.write(f"{counted(n, 'entry')} written to {args.file}\n")
+    return Exit.OK
 
 
 def _cmd_audit_verify(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import emit_json
-
     problem = ctx.audit.verify()
     if args.json:
         emit_json({"ok": problem is None, "problem": problem}, out)
@@ -224,4 +201,4 @@ def _cmd_audit_verify(ctx: AppContext, args: argparse.Namespace, out: TextIO) ->
         out.write("the audit trail is intact\n")
     else:
         print(f"modeldeck: the audit trail was tampered with: {problem}", file=sys.stderr)
-    return EXIT_OK if problem is None else EXIT_ERROR
+    return Exit.OK if problem is None else Exit.ERROR

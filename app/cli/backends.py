@@ -9,38 +9,36 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app import APP_ID
-from app.domain.backends import KIND_OPTIONS, is_plain_http
+from app.cli.output import Exit, Parser, emit_json, table
+from app.domain.backends import is_plain_http
 from app.domain.doctor import VerdictCode
 from app.domain.errors import ConfigError, KeyringUnavailable
+from app.domain.kinds import kinds
 from app.domain.models import Backend, BackendKind, Credential
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from app.cli.output import Subcommands
     from app.services.context import AppContext
-
-EXIT_OK, EXIT_ERROR = 0, 1
 
 
 class SecretInputError(ConfigError):
     """The secret could not be read from stdin or the prompt."""
 
 
-def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -> None:
-    """Register ``backends ...`` on the top-level subparsers."""
-    kinds = [k.value for k in BackendKind]
+def register(sub: Subcommands, common: Parser) -> None:
+    kind_names = [k.value for k in BackendKind]
     b = sub.add_parser(
         "backends", parents=[common], help="registries, clusters and metrics sources"
     )
-    bsub = b.add_subparsers(dest="backends_command", metavar="ACTION", parser_class=parser_class)
+    bsub = b.add_subparsers(dest="backends_command", metavar="ACTION", parser_class=Parser)
     bsub.required = True
 
     add = bsub.add_parser("add", parents=[common], help="add (or --replace) a backend")
     add.add_argument("name")
-    add.add_argument("--kind", required=True, choices=kinds)
+    add.add_argument("--kind", required=True, choices=kind_names)
     add.add_argument("--url", required=True, help="base URL, e.g. https://mlflow.example.com")
     add.add_argument(
         "--token-stdin",
@@ -67,7 +65,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
         metavar="S",
         help="per-request timeout in seconds (default 10)",
     )
-    opt_help = "; ".join(f"{k}: {', '.join(v) or '-'}" for k, v in KIND_OPTIONS.items())
+    opt_help = "; ".join(f"{s.kind}: {', '.join(s.options) or '-'}" for s in kinds())
     add.add_argument(
         "--option",
         action="append",
@@ -76,8 +74,12 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
         help=f"kind-specific option ({opt_help})",
     )
     add.add_argument("--replace", action="store_true", help="replace a backend of that name")
+    add.set_defaults(handler=_cmd_add)
 
-    bsub.add_parser("list", parents=[common], help="configured backends (nothing is contacted)")
+    ls = bsub.add_parser(
+        "list", parents=[common], help="configured backends (nothing is contacted)"
+    )
+    ls.set_defaults(handler=_cmd_list)
 
     test = bsub.add_parser(
         "test", parents=[common], help="connection doctor: try a backend and say what is wrong"
@@ -89,18 +91,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
         help="use this token (from stdin/prompt) for this test only, without saving it",
     )
     test.add_argument("--username", metavar="U", help="with --token-stdin: basic-auth user")
+    test.set_defaults(handler=_cmd_test)
 
     rm = bsub.add_parser("remove", parents=[common], help="remove a backend and its secret")
     rm.add_argument("name")
-
-
-def handlers() -> dict[tuple[Any, ...], Callable[[AppContext, argparse.Namespace, TextIO], int]]:
-    return {
-        ("backends", "add"): _cmd_add,
-        ("backends", "list"): _cmd_list,
-        ("backends", "remove"): _cmd_remove,
-        ("backends", "test"): _cmd_test,
-    }
+    rm.set_defaults(handler=_cmd_remove)
 
 
 def read_secret(args: argparse.Namespace) -> Credential | None:
@@ -134,8 +129,6 @@ def _parse_options(raw: list[str]) -> dict[str, str]:
 
 
 def _cmd_add(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import emit_json
-
     ca_bundle = None
     if args.ca_bundle:
         path = Path(args.ca_bundle).expanduser()
@@ -154,6 +147,7 @@ def _cmd_add(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         timeout_s=args.timeout,
         options=_parse_options(args.option),
     )
+    # lazy: the service module brings httpx, which no other command needs at start-up
     from app.services.backends import validate
 
     validate(backend)  # before reading a secret: a bad URL should not cost a prompt
@@ -185,12 +179,10 @@ def _cmd_add(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     else:
         where = f"; secret saved in the OS keyring ({APP_ID})" if credential else ""
         out.write(f"added {saved.name} ({saved.kind}) {saved.url}{where}\n")
-    return EXIT_OK
+    return Exit.OK
 
 
 def _cmd_list(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import _table, emit_json
-
     backends = ctx.backends.list()
     problems = ctx.backends.problems
     for p in problems:
@@ -204,7 +196,7 @@ def _cmd_list(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
             },
             out,
         )
-        return EXIT_OK
+        return Exit.OK
     rows = [
         (
             b.name,
@@ -215,19 +207,17 @@ def _cmd_list(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         for b in backends
     ]
     if rows:
-        _table(rows, ("NAME", "KIND", "URL", "TLS VERIFY"), out)
+        table(rows, ("NAME", "KIND", "URL", "TLS VERIFY"), out)
     else:
         print(
             "no backends configured; add one with: modeldeck backends add NAME --kind KIND "
             "--url URL",
             file=sys.stderr,
         )
-    return EXIT_OK
+    return Exit.OK
 
 
 def _cmd_remove(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import emit_json
-
     warning = ctx.backends.remove(args.name)
     ctx.doctor.forget(args.name)
     if warning:
@@ -236,12 +226,10 @@ def _cmd_remove(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         emit_json({"removed": args.name, "warning": warning}, out)
     else:
         out.write(f"removed {args.name}\n")
-    return EXIT_OK
+    return Exit.OK
 
 
 def _cmd_test(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    from app.cli import emit_json
-
     ctx.backends.get(args.name)  # unknown name: one-line error before any prompt
     credential = read_secret(args)
     verdict = ctx.doctor.test(args.name, credential=credential)
@@ -255,6 +243,6 @@ def _cmd_test(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         if verdict.next_step:
             out.write(f"  next:  {verdict.next_step}\n")
     if verdict.ok or verdict.code is VerdictCode.NOT_PROBED:
-        return EXIT_OK
+        return Exit.OK
     print(f"modeldeck: {verdict.one_line()}", file=sys.stderr)
-    return EXIT_ERROR
+    return Exit.ERROR

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from app.cli.output import Exit, Parser, emit_json, table
 from app.domain.errors import ConfigError, NotFound
 from app.domain.health import (
     WINDOWS,
@@ -24,16 +26,16 @@ from app.domain.health import (
     format_value,
     versions_line,
 )
+from app.domain.text import counted, iso_time
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
+    from app.cli.output import Subcommands
     from app.services.context import AppContext
 
-EXIT_OK, EXIT_ERROR = 0, 1
 
-
-def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -> None:
+def register(sub: Subcommands, common: Parser) -> None:
     h = sub.add_parser(
         "health",
         parents=[common],
@@ -62,12 +64,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, parser_class: type) -
     h.add_argument(
         "--series", action="store_true", help="with --json: include every series' points"
     )
-
-
-def handlers() -> dict[
-    tuple[str, str | None], Callable[[AppContext, argparse.Namespace, TextIO], int]
-]:
-    return {("health", None): _cmd_health}
+    h.set_defaults(handler=_cmd_health)
 
 
 def _parse_at(text: str | None) -> float | None:
@@ -83,7 +80,7 @@ def _parse_at(text: str | None) -> float | None:
 
 
 def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=UTC).isoformat().replace("+00:00", "Z")
+    return iso_time(datetime.fromtimestamp(ts, tz=UTC))
 
 
 def _finite(v: float | None) -> float | None:
@@ -141,10 +138,6 @@ def report_json(report: FleetReport, *, series: bool = False) -> dict[str, Any]:
 
 
 def _cmd_health(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
-    import sys
-
-    from app.cli import _table, emit_json
-
     if args.app:
         return _cmd_health_app(ctx, args, out)
     report = ctx.health.fleet(target=args.target, window=args.window, at=_parse_at(args.at))
@@ -169,10 +162,10 @@ def _cmd_health(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
                     h.verdict.why,
                 )
             )
-        _table(rows, ("STATUS", "TARGET", "APP", "P95", "ERRORS", "RPS", "REPLICAS", "WHY"), out)
+        table(rows, ("STATUS", "TARGET", "APP", "P95", "ERRORS", "RPS", "REPLICAS", "WHY"), out)
         counts = report.counts()
         print(
-            f"{len(report.deployments)} deployments: "
+            f"{counted(len(report.deployments), 'deployment')}: "
             + ", ".join(f"{v} {k.value}" for k, v in counts.items() if v),
             file=sys.stderr,
         )
@@ -182,14 +175,11 @@ def _cmd_health(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
             + (f" on {args.target!r}" if args.target else ""),
             file=sys.stderr,
         )
-    return EXIT_ERROR if report.errors else EXIT_OK
+    return Exit.ERROR if report.errors else Exit.OK
 
 
 def _cmd_health_app(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     """``modeldeck health --app NAME``: one deployment, each series labelled by version."""
-
-    from app.cli import emit_json
-
     targets = sorted({d.target for d in ctx.catalog.deployments(args.target) if d.app == args.app})
     if not targets:
         where = f" on {args.target!r}" if args.target else ""
@@ -214,7 +204,7 @@ def _cmd_health_app(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> i
                     f"{format_value(_last(series.v), data.spec.unit)}",
                     file=out,
                 )
-    return EXIT_OK
+    return Exit.OK
 
 
 def _last(values: Sequence[float]) -> float | None:
