@@ -35,12 +35,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from app.adapters import registry
 from app.adapters.metrics import MetricsSource
@@ -82,6 +80,7 @@ from app.domain.kinds import Role, metrics_of
 from app.domain.models import Backend, Credential, Deployment
 from app.services.backends import BackendService
 from app.services.catalog import CatalogService
+from app.services.settings import HealthSettings, ModelHealthSettings, SettingsFile
 from app.store import health as store
 from app.store.db import Cache
 
@@ -94,117 +93,6 @@ EVAL_RANGE_S = 30 * 60
 EVAL_STEP_S = 30
 
 SourceFactory = Callable[[Backend], MetricsSource]
-
-
-# ------------------------------------------------------------------ settings
-@dataclass(frozen=True)
-class ModelHealthSettings:
-    promql: Mapping[str, str] = field(default_factory=dict)
-    thresholds: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
-    signals: tuple[tuple[SignalSpec, Threshold | None], ...] = ()
-
-
-@dataclass(frozen=True)
-class HealthSettings:
-    """The ``[health]`` table of the settings file."""
-
-    poll_seconds: int = 60
-    thresholds: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
-    signals: tuple[tuple[SignalSpec, Threshold | None], ...] = ()
-    models: Mapping[str, ModelHealthSettings] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path) -> HealthSettings:
-        """Read ``[health]`` from the settings file; defaults when there is none.
-
-        A broken table raises ``ConfigError`` naming it."""
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls()
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"cannot read {path}: {exc}") from exc
-        raw = doc.get("health", {})
-        try:
-            return cls.parse(raw)
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"{path}: [health]: {exc}") from exc
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any]) -> HealthSettings:
-        if not isinstance(raw, Mapping):
-            raise ValueError("must be a table")
-        unknown = set(raw) - {"poll_seconds", "thresholds", "signals", "models"}
-        if unknown:
-            raise ValueError(f"unknown keys {sorted(unknown)}")
-        poll = raw.get("poll_seconds", 60)
-        if not isinstance(poll, int) or poll < 0:
-            raise ValueError("poll_seconds must be a whole number of seconds, 0 to turn off")
-        models = {}
-        for name, table in _table(raw, "models").items():
-            t = _as_table(table, f"models.{name}")
-            bad = set(t) - {"promql", "thresholds", "signals"}
-            if bad:
-                raise ValueError(f"models.{name}: unknown keys {sorted(bad)}")
-            promql = {
-                k: _text(v, f"models.{name}.promql.{k}")
-                for k, v in _table(t, "promql", f"models.{name}").items()
-            }
-            models[str(name)] = ModelHealthSettings(
-                promql=promql,
-                thresholds=_thresholds(_table(t, "thresholds", f"models.{name}")),
-                signals=_extra_signals(_table(t, "signals", f"models.{name}")),
-            )
-        return cls(
-            poll_seconds=poll,
-            thresholds=_thresholds(_table(raw, "thresholds")),
-            signals=_extra_signals(_table(raw, "signals")),
-            models=models,
-        )
-
-
-def _as_table(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{where} must be a table")
-    return value
-
-
-def _table(raw: Mapping[str, Any], key: str, where: str = "") -> Mapping[str, Any]:
-    return _as_table(raw.get(key, {}), f"{where}.{key}" if where else key)
-
-
-def _text(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{where} must be non-empty text")
-    return value
-
-
-def _thresholds(raw: Mapping[str, Any]) -> dict[str, Mapping[str, object]]:
-    out: dict[str, Mapping[str, object]] = {}
-    for key, value in raw.items():
-        table = _as_table(value, f"thresholds.{key}")
-        Threshold(str(key)).merged(table)  # validate now, not at the first poll
-        out[str(key)] = dict(table)
-    return out
-
-
-_SIGNAL_KEYS = {"title", "promql", "unit"}
-
-
-def _extra_signals(raw: Mapping[str, Any]) -> tuple[tuple[SignalSpec, Threshold | None], ...]:
-    out = []
-    for key, value in raw.items():
-        table = _as_table(value, f"signals.{key}")
-        spec = SignalSpec(
-            str(key),
-            str(table.get("title", key)),
-            Unit(str(table.get("unit", ""))),
-            _text(table.get("promql"), f"signals.{key}.promql"),
-        )
-        bounds = {k: v for k, v in table.items() if k not in _SIGNAL_KEYS}
-        threshold = Threshold(str(key)).merged(bounds) if bounds else None
-        out.append((spec, threshold))
-    return tuple(out)
 
 
 # ------------------------------------------------------------------ plans
@@ -256,7 +144,8 @@ class HealthService:
 
     # ------------------------------------------------------------- wiring
     def settings(self) -> HealthSettings:
-        return HealthSettings.load(self._settings_path)
+        """The ``[health]`` table (``ConfigError`` naming the file and key when broken)."""
+        return SettingsFile(self._settings_path).health()
 
     def _connect(self, backend: Backend) -> MetricsSource:
         # refused before connecting: a kind with no metrics adapter

@@ -17,12 +17,24 @@ Layout (schema 2)::
     insecure_http = false           # plain http:// to a non-loopback host
     timeout_s = 10.0
 
-    [backends.prod-ray.options]     # kind-specific (see app.domain.backends.KIND_OPTIONS)
+    [backends.prod-ray.options]     # kind-specific (see KindSpec.options, app.domain.kinds)
     metrics_backend = "prod-prom"
 
     [sync]                          # optional; the GUI's background syncs
     on_start = true                 # sync the registries when the app opens
     interval_minutes = 15           # then every N minutes; 0 turns it off
+
+    [health]                        # optional; see app.services.health for the queries
+    poll_seconds = 60               # 0 turns polling off
+    [health.thresholds.latency_p95] # degraded / failing / direction / for
+    [health.signals.drift]          # an extra signal: title, promql, unit + bounds
+    [health.models."fraud-model"]   # per model: promql / thresholds / signals
+
+Every table is one pydantic schema here (``BackendEntry``, ``SyncSettings``,
+``HealthTable``), read from the one migrated document. A problem is one line naming
+the file, the key and what is wrong: a broken backend entry is skipped, a broken
+``[sync]`` falls back to its defaults, a broken ``[health]`` is an error where it is
+used (``SettingsFile.health``).
 
 Migrations: ``MIGRATIONS[n]`` turns a schema-``n`` document into schema ``n+1``
 in place (on the tomlkit document, so comments survive). A file from a newer
@@ -34,21 +46,34 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import tomlkit
 import tomlkit.exceptions
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from tomlkit.items import Table
 
 from app.domain.backends import SECRET_KEYS, check_name, check_options, check_url
 from app.domain.errors import ConfigError
+from app.domain.health import SignalSpec, Threshold, Unit
 from app.domain.models import Backend, BackendKind
 
 log = logging.getLogger(__name__)
+
+_M = TypeVar("_M", bound=BaseModel)
 
 SCHEMA_VERSION = 2
 
@@ -123,11 +148,17 @@ class BackendEntry(BaseModel):
         )
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: ValidationError, prefix: str = "") -> str:
+    """A pydantic error as one line: ``key.path: problem; other.key: problem``."""
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"])
-        msg = str(err["msg"]).removeprefix("Value error, ")
+        loc = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(err["loc"]))
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "is required"
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
         parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts)
 
@@ -178,17 +209,128 @@ def migrate(doc: tomlkit.TOMLDocument) -> int:
     if "schema_version" in doc:
         doc["schema_version"] = SCHEMA_VERSION
     else:
-        doc.body.insert(0, ("schema_version", tomlkit.item(SCHEMA_VERSION)))  # type: ignore[arg-type]
+        # above the first key or table, below the file's opening comments. tomlkit 0.13
+        # has no public insert, and editing ``doc.body`` directly leaves its key index
+        # stale (``doc.get("health")`` then answered another item)
+        first = next((i for i, (key, _) in enumerate(doc.body) if key is not None), 0)
+        doc._insert_at(first, "schema_version", SCHEMA_VERSION)
     return start
 
 
-# ------------------------------------------------------------------ the file
+# ------------------------------------------------------------------ [sync]
 class SyncSettings(BaseModel):
     """The ``[sync]`` table: when the GUI syncs registries in the background."""
 
     model_config = ConfigDict(extra="forbid")
     on_start: bool = True
     interval_minutes: int = Field(default=15, ge=0, le=24 * 60)
+
+
+# ------------------------------------------------------------------ [health]
+def _threshold_table(table: dict[str, Any]) -> dict[str, Any]:
+    Threshold("signal").merged(table)  # validate now, not at the first poll
+    return table
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must be non-empty text")
+    return text
+
+
+ThresholdTable = Annotated[dict[str, Any], AfterValidator(_threshold_table)]
+PromQL = Annotated[str, Field(strict=True), AfterValidator(_non_empty)]
+
+
+class SignalTable(BaseModel):
+    """``[health.signals.KEY]``: an extra signal; keys besides these are its threshold
+    (``degraded``, ``failing``, ``direction``, ``for`` ...)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    title: str | None = None
+    promql: PromQL
+    unit: Unit = Unit.NONE
+
+    @model_validator(mode="after")
+    def _bounds(self) -> SignalTable:
+        Threshold("signal").merged(self.bounds)
+        return self
+
+    @property
+    def bounds(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+    def to_spec(self, key: str) -> tuple[SignalSpec, Threshold | None]:
+        spec = SignalSpec(key, self.title or key, self.unit, self.promql)
+        bounds = self.bounds
+        return spec, (Threshold(key).merged(bounds) if bounds else None)
+
+
+class ModelHealthTable(BaseModel):
+    """``[health.models.NAME]``: one model's queries, thresholds and extra signals."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    promql: dict[str, PromQL] = Field(default_factory=dict)
+    thresholds: dict[str, ThresholdTable] = Field(default_factory=dict)
+    signals: dict[str, SignalTable] = Field(default_factory=dict)
+
+
+class HealthTable(BaseModel):
+    """The ``[health]`` table as written in the file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    poll_seconds: StrictInt = Field(60, ge=0, description="seconds between polls; 0: off")
+    thresholds: dict[str, ThresholdTable] = Field(default_factory=dict)
+    signals: dict[str, SignalTable] = Field(default_factory=dict)
+    models: dict[str, ModelHealthTable] = Field(default_factory=dict)
+
+    def to_settings(self) -> HealthSettings:
+        return HealthSettings(
+            poll_seconds=self.poll_seconds,
+            thresholds=self.thresholds,
+            signals=tuple(t.to_spec(k) for k, t in self.signals.items()),
+            models={
+                name: ModelHealthSettings(
+                    promql=dict(m.promql),
+                    thresholds=dict(m.thresholds),
+                    signals=tuple(t.to_spec(k) for k, t in m.signals.items()),
+                )
+                for name, m in self.models.items()
+            },
+        )
+
+
+@dataclass(frozen=True)
+class ModelHealthSettings:
+    promql: Mapping[str, str] = field(default_factory=dict)
+    thresholds: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    signals: tuple[tuple[SignalSpec, Threshold | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """The ``[health]`` table, ready for the health service."""
+
+    poll_seconds: int = 60
+    thresholds: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    signals: tuple[tuple[SignalSpec, Threshold | None], ...] = ()
+    models: Mapping[str, ModelHealthSettings] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> HealthSettings:
+        """``[health]`` of the settings file at ``path`` (``SettingsFile.health``)."""
+        return SettingsFile(path).health()
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> HealthSettings:
+        """A ``[health]`` table already read (``ValueError`` naming the key)."""
+        try:
+            return HealthTable.model_validate(raw).to_settings()
+        except ValidationError as exc:
+            raise ValueError(_describe(exc)) from exc
+
+
+# ------------------------------------------------------------------ the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,11 +354,35 @@ class SettingsFile:
                 doc.add(tomlkit.comment(line))
             doc.add("schema_version", tomlkit.item(SCHEMA_VERSION))
             return doc, None
-        text = self.path.read_text(encoding="utf-8")
+        if self.path.is_dir():
+            raise ConfigError(f"{self.path}: is a directory, not a settings file; move it away")
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(f"{self.path}: cannot read it ({exc.strerror or exc})") from exc
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            lineno = data[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{self.path}: not UTF-8 text (line {lineno}, byte {exc.start}); save it as UTF-8"
+            ) from exc
+        # tomlkit keeps the layout but lets a few invalid files through (some re-opened
+        # tables); the standard library's strict parser has the last word, and says where
+        strict: tomllib.TOMLDecodeError | None = None
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            strict = exc
         try:
             doc = tomlkit.parse(text)
-        except tomlkit.exceptions.ParseError as exc:
-            raise ConfigError(f"{self.path}: not valid TOML ({exc}); fix or move it") from exc
+        except tomlkit.exceptions.TOMLKitError as exc:
+            why = " ".join(str(exc).split())
+            if strict is not None and " line " not in why:
+                why = f"{why.rstrip('.')}; {strict}"
+            raise ConfigError(f"{self.path}: not valid TOML ({why}); fix or move it") from exc
+        if strict is not None:
+            raise ConfigError(f"{self.path}: not valid TOML ({strict}); fix or move it")
         try:
             found = migrate(doc)
         except ConfigError as exc:
@@ -235,7 +401,11 @@ class SettingsFile:
         problems: list[SettingsProblem] = []
         table = doc.get("backends", {})
         if not isinstance(table, dict):
-            problems.append(SettingsProblem("backends", "must be a table of [backends.NAME]"))
+            problems.append(
+                SettingsProblem(
+                    "backends", f"must be a table of [backends.NAME], not {_plain(table)!r}"
+                )
+            )
             table = {}
         for name, raw in table.items():
             where = f"backends.{name}"
@@ -256,14 +426,32 @@ class SettingsFile:
             log.warning("settings: %s skipped: %s", p.where, p.message)
         return LoadedSettings(tuple(backends), tuple(problems), found)
 
+    def _table(self, key: str, schema: type[_M]) -> _M:
+        """Table ``key`` of the file validated by ``schema`` (its defaults when absent).
+
+        Raises ``ConfigError``: one line naming the file, the key and the problem."""
+        doc, _ = self._read()
+        raw = _plain(doc.get(key, {}))
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{self.path}: {key}: must be a table ([{key}]), not {raw!r}")
+        try:
+            return schema.model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(f"{self.path}: {_describe(exc, key)}") from None
+
     def sync_settings(self) -> SyncSettings:
         """The ``[sync]`` table, or the defaults when it is missing or broken (logged)."""
         try:
-            doc, _ = self._read()
-            return SyncSettings.model_validate(_plain(doc.get("sync", {})))
-        except (ConfigError, ValidationError, TypeError) as exc:
+            return self._table("sync", SyncSettings)
+        except ConfigError as exc:
             log.warning("settings: [sync] ignored, defaults used: %s", exc)
             return SyncSettings()
+
+    def health(self) -> HealthSettings:
+        """The ``[health]`` table; defaults when there is none (or no file yet).
+
+        A broken table raises ``ConfigError`` naming the file and the key."""
+        return self._table("health", HealthTable).to_settings()
 
     def put_backend(self, backend: Backend, *, replace: bool = False) -> None:
         doc, _ = self._read()
@@ -271,6 +459,11 @@ class SettingsFile:
         if table is None:
             table = tomlkit.table(is_super_table=True)
             doc["backends"] = table
+        if not isinstance(table, dict):
+            raise ConfigError(
+                f"{self.path}: backends: must be a table of [backends.NAME], not "
+                f"{_plain(table)!r}; fix it before adding a backend"
+            )
         if backend.name in table and not replace:
             raise ConfigError(f"a backend named {backend.name!r} already exists")
         entry = _entry_table(backend)

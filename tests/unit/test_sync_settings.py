@@ -28,3 +28,27 @@ def test_broken_table_falls_back_to_defaults_and_keeps_backends(tmp_path: Path) 
     settings = SettingsFile(path)
     assert settings.sync_settings() == SyncSettings()
     assert [b.name for b in settings.load().backends] == ["reg"]
+
+
+def test_sync_that_is_not_a_table_falls_back(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text("schema_version = 2\nsync = 3\n")
+    assert SettingsFile(path).sync_settings() == SyncSettings()
+
+
+def test_sync_reads_the_migrated_document(tmp_path: Path) -> None:
+    # schema 1 (an array of backends) migrates; [sync] is read from the same document
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        "schema_version = 1\n[sync]\ninterval_minutes = 5\n\n"
+        '[[backends]]\nname = "reg"\nkind = "mlflow"\nurl = "http://127.0.0.1:5000"\n'
+    )
+    settings = SettingsFile(path)
+    assert settings.sync_settings() == SyncSettings(interval_minutes=5)
+    assert [b.name for b in settings.load().backends] == ["reg"]
+
+
+def test_a_broken_file_gives_the_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"[sync]\non_start = false\non_start = true\n")
+    assert SettingsFile(path).sync_settings() == SyncSettings()
