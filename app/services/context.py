@@ -68,7 +68,7 @@ class AppContext:
 
     @cached_property
     def health(self) -> HealthService:
-        """Deployment health from the metrics sources (Prometheus), cached for offline use."""
+        """Deployment health from the metrics sources (kinds: app.adapters.registry), cached."""
         from app.services.health import HealthService
 
         return HealthService(self.catalog, self.backends, self.cache, self.workspace.settings_path)
@@ -82,7 +82,7 @@ class AppContext:
 
     @cached_property
     def deploy(self) -> DeployService:
-        """Deploy/scale/canary/promote/rollback/undeploy on serving targets (Ray Serve)."""
+        """Deploy/scale/canary/promote/rollback/undeploy on targets (app.adapters.registry)."""
         from app.services.deploy import DeployService
 
         return DeployService(self.cache, self.backends, self.audit)
