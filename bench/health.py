@@ -73,7 +73,7 @@ def bench_fleet_repaint() -> tuple[float, float]:
 
     from app.domain.health import FleetReport
     from app.ui import theme
-    from app.ui.health import HealthPage
+    from app.ui.pages.health.page import HealthPage
     from app.ui.tasks import TaskRunner
 
     app = QApplication.instance() or QApplication([])
@@ -133,7 +133,7 @@ def bench_pan() -> tuple[float, float]:
     )
     from app.domain.models import Deployment
     from app.ui import theme
-    from app.ui.model_health import ModelHealthView
+    from app.ui.pages.health.model_view import ModelHealthView
     from app.ui.tasks import TaskRunner
 
     app = QApplication.instance() or QApplication([])

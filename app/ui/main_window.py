@@ -29,13 +29,13 @@ from app.domain.models import CacheInfo, RegisteredModel
 from app.services.context import AppContext
 from app.ui import icons, theme
 from app.ui.catalog import CatalogPage
+from app.ui.kit.widgets import named, relative_time
 from app.ui.sync import SyncController
 from app.ui.tasks import TaskRunner
-from app.ui.widgets import named, relative_time
 
 if TYPE_CHECKING:  # the pages themselves are imported when first shown
-    from app.ui.deployments import DeploymentsPage
     from app.ui.pages.backends import BackendsPage
+    from app.ui.pages.deployments.page import DeploymentsPage
 
 log = logging.getLogger(__name__)
 
@@ -311,7 +311,7 @@ class MainWindow(QMainWindow):
 
     @property
     def deployments_page(self) -> DeploymentsPage:
-        from app.ui.deployments import DeploymentsPage
+        from app.ui.pages.deployments.page import DeploymentsPage
 
         page = self.page("deployments")
         assert isinstance(page, DeploymentsPage)
@@ -326,7 +326,7 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_deployments(self) -> QWidget:
-        from app.ui.deployments import DeploymentsPage
+        from app.ui.pages.deployments.page import DeploymentsPage
 
         page = DeploymentsPage(
             self.context.catalog, self.tasks, self.tokens, deploy=lambda: self.context.deploy
@@ -335,7 +335,7 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_activity(self) -> QWidget:
-        from app.ui.activity import ActivityPage
+        from app.ui.pages.activity.page import ActivityPage
 
         page = ActivityPage(self.context.audit, self.tasks, self.tokens)
         page.refresh()
@@ -343,7 +343,7 @@ class MainWindow(QMainWindow):
 
     def open_deploy_dialog(self, detail: Any) -> Any:
         """The Deploy dialog for a model (``ModelDetail``), newest version first."""
-        from app.ui.deploy_dialog import DeployDialog
+        from app.ui.pages.deployments.deploy_dialog import DeployDialog
 
         versions = sorted(
             (v.version for v in detail.versions),
@@ -358,14 +358,14 @@ class MainWindow(QMainWindow):
     def _deployed(self, _outcome: Any) -> None:
         if "deployments" in self._built:
             self.deployments_page.refresh()
-        from app.ui.activity import ActivityPage
+        from app.ui.pages.activity.page import ActivityPage
 
         activity = self._built.get("activity")
         if isinstance(activity, ActivityPage):
             activity.refresh()
 
     def _build_health(self) -> QWidget:
-        from app.ui.health import HealthPage
+        from app.ui.pages.health.page import HealthPage
 
         page = HealthPage(self.context.health, self.tasks, self.tokens)
         page.controller.sig_report.connect(self.catalog_page.show_fleet_report)

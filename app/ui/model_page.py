@@ -155,7 +155,7 @@ class DeploymentsTableModel(QAbstractTableModel):
             return None
         d = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            from app.ui.deployments import STATUS_STYLE
+            from app.ui.kit.status import DEPLOYMENT_STATUS_STYLE as STATUS_STYLE
 
             return (
                 d.target,

@@ -15,8 +15,8 @@ from app.domain.health import HealthStatus
 from app.services.context import AppContext
 from app.services.workspace import Workspace
 from app.ui import theme
-from app.ui.health import HealthPage
-from app.ui.model_health import ModelHealthView
+from app.ui.pages.health.model_view import ModelHealthView
+from app.ui.pages.health.page import HealthPage
 from app.ui.tasks import TaskRunner
 from tests.integration.fixtures import health_tsdb as tsdb
 from tests.integration.servers import ServerProcess, require, start_prometheus
@@ -334,7 +334,7 @@ def test_decimated_line_lights_the_same_pixels_as_every_sample(qtbot):
     import numpy as np
     import pyqtgraph as pg
 
-    from app.ui.model_health import PeakCurve
+    from app.ui.pages.health.charts import PeakCurve
 
     rng = np.random.default_rng(3)
     n = 150_000
@@ -382,7 +382,7 @@ def test_fleet_cells_follow_a_new_report(qtbot):
     import numpy as np
 
     from app.domain.health import FleetReport
-    from app.ui.health import P95_COL, STATUS_COL
+    from app.ui.pages.health.fleet_model import P95_COL, STATUS_COL
 
     t = [T0 - 3600 + 30 * i for i in range(121)]
 
@@ -444,7 +444,7 @@ def test_legend_names_versions_not_ray_deployment_names(qtbot):
 
     from app.domain.health import RAY_SERVE_SIGNALS, Series, SignalData
     from app.domain.models import Deployment
-    from app.ui.model_health import ModelHealthView
+    from app.ui.pages.health.model_view import ModelHealthView
 
     spec = next(s for s in RAY_SERVE_SIGNALS if s.key == "latency_p95")
     t = (T0 - 60, T0)
@@ -484,3 +484,35 @@ def test_legend_names_versions_not_ray_deployment_names(qtbot):
     assert "━━</span> " not in legend  # no colour key for the one line
     assert "p95" in legend
     runner.shutdown()
+
+
+def test_the_health_page_loads_pyqtgraph_only_for_a_chart() -> None:
+    """pyqtgraph costs ≈0.5 s: building the fleet page must not import it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import app.ui.pages.health.page, app.ui.main_window\n"
+        "assert 'pyqtgraph' not in sys.modules, 'pyqtgraph loaded with the page'\n"
+        "import app.ui.pages.health.model_view\n"
+        "assert 'pyqtgraph' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_fleet_model_passes_the_model_tester(qtmodeltester) -> None:
+    from app.domain.health import FleetReport
+    from app.ui.pages.health.fleet_model import FleetModel
+
+    t = [T0 - 3600 + 30 * i for i in range(121)]
+    rows = tuple(
+        _health({"latency_p95": _latency(t, [100.0] * 121)}, app=f"app-{i}", window="1h")
+        for i in range(3)
+    )
+    model = FleetModel(theme.LIGHT)
+    model.set_report(FleetReport(rows, "1h", T0).deployments)
+    qtmodeltester.check(model, force_py=True)
+    model.set_filter(text="app-1")
+    assert model.rowCount() == 1
+    qtmodeltester.check(model, force_py=True)

@@ -13,8 +13,8 @@ from app.services.browse import BrowseRequest, BrowseService
 from app.services.context import AppContext
 from app.services.workspace import Workspace
 from app.ui.catalog import CatalogTableModel
-from app.ui.deployments import DeploymentsModel
 from app.ui.main_window import MainWindow
+from app.ui.pages.deployments.model import DeploymentsModel
 
 pytestmark = pytest.mark.gui
 

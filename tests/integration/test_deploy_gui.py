@@ -15,9 +15,9 @@ import pytest
 from app.domain.models import Backend, BackendKind
 from app.services.context import AppContext
 from app.services.workspace import Workspace
-from app.ui.activity import ActivityPage
-from app.ui.deployments import DEPLOYMENT_ROLE
 from app.ui.main_window import MainWindow
+from app.ui.pages.activity.page import ActivityPage
+from app.ui.pages.deployments.model import DEPLOYMENT_ROLE
 from tests.integration.servers import RayHead, backend_venv, require
 
 pytestmark = [pytest.mark.integration, pytest.mark.gui, pytest.mark.slow]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -14,7 +13,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QStackedWidget,
-    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -22,144 +20,20 @@ from PySide6.QtWidgets import (
 
 from app.domain.models import Deployment, DeploymentStatus
 from app.services.catalog import CatalogService
+from app.ui.kit.widgets import EmptyState, PageHeader, counted
+from app.ui.pages.deployments.delegates import StatusPillDelegate, TrafficBarDelegate
+from app.ui.pages.deployments.model import (
+    DEPLOYMENT_ROLE,
+    STATUS_COL,
+    TRAFFIC_COL,
+    DeploymentsModel,
+)
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import (
-    EmptyState,
-    PageHeader,
-    TokenDelegate,
-    counted,
-    exact_time,
-    relative_time,
-)
 
 if TYPE_CHECKING:
     from app.domain.deploy import Plan
     from app.services.deploy import DeployService
-
-_Index = QModelIndex | QPersistentModelIndex
-HEADERS = ("Status", "Target", "App", "Model", "Traffic", "Replicas", "Changed", "Message")
-STATUS_COL, TRAFFIC_COL = 0, 4
-DEPLOYMENT_ROLE = Qt.ItemDataRole.UserRole + 1
-
-#: status → (label, token name); text as well as colour, never colour alone
-STATUS_STYLE = {
-    DeploymentStatus.RUNNING: ("Running", "healthy"),
-    DeploymentStatus.DEPLOYING: ("Deploying", "degraded"),
-    DeploymentStatus.UNHEALTHY: ("Unhealthy", "failing"),
-    DeploymentStatus.DEPLOY_FAILED: ("Failed", "failing"),
-    DeploymentStatus.DELETING: ("Deleting", "unknown"),
-    DeploymentStatus.NOT_STARTED: ("Not started", "unknown"),
-    DeploymentStatus.UNKNOWN: ("Unknown", "unknown"),
-}
-_ORDER = [DeploymentStatus.DEPLOY_FAILED, DeploymentStatus.UNHEALTHY, DeploymentStatus.DEPLOYING]
-
-
-class DeploymentsModel(QAbstractTableModel):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Deployment] = []
-
-    def set_deployments(self, rows: Sequence[Deployment]) -> None:
-        self.beginResetModel()
-        self._rows = sorted(
-            rows,
-            key=lambda d: (d.target, _ORDER.index(d.status) if d.status in _ORDER else 9, d.app),
-        )
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        d = self._rows[index.row()]
-        col = index.column()
-        if role == DEPLOYMENT_ROLE:
-            return d
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (
-                STATUS_STYLE[d.status][0],
-                d.target,
-                d.app,
-                d.model_name,
-                "  ".join(f"v{v} {p}%" for v, p in d.traffic.items()),
-                str(d.replicas),
-                relative_time(d.updated_at),
-                d.message,
-            )[col]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == 6:
-                return exact_time(d.updated_at)
-            if col == 7 and d.message:
-                return d.message
-        return None
-
-
-class StatusPillDelegate(TokenDelegate):
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = self.cell(painter, option, index)
-        d: Deployment = index.data(DEPLOYMENT_ROLE)
-        label, tone = STATUS_STYLE[d.status]
-        color = QColor(getattr(self.tokens, tone))
-        font = QFont(opt.font)
-        font.setPointSizeF(max(7.5, font.pointSizeF() - 1))
-        font.setWeight(QFont.Weight.DemiBold)
-        fm = QFontMetrics(font)
-        h = fm.height() + 4
-        w = fm.horizontalAdvance(label) + 24
-        rect = QRect(opt.rect.left() + 8, opt.rect.top() + (opt.rect.height() - h) // 2, w, h)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        fill = QColor(color)
-        fill.setAlpha(38)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(fill)
-        painter.drawRoundedRect(rect, h / 2, h / 2)
-        painter.setBrush(color)
-        painter.drawEllipse(rect.left() + 8, rect.center().y() - 3, 6, 6)
-        painter.setPen(color)
-        painter.setFont(font)
-        painter.drawText(rect.adjusted(18, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter, label)
-        painter.restore()
-
-
-class TrafficBarDelegate(TokenDelegate):
-    """A split bar: stable version in the accent colour, canary in amber."""
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        text = str(index.data() or "")
-        opt = self.cell(painter, option, index)
-        d: Deployment = index.data(DEPLOYMENT_ROLE)
-        bar = QRect(opt.rect.left() + 8, opt.rect.center().y() - 3, 64, 6)
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(self.tokens.hover))
-        painter.drawRoundedRect(bar, 3, 3)
-        x = bar.left()
-        colors = [self.tokens.accent, self.tokens.degraded, self.tokens.muted]
-        for i, share in enumerate(d.traffic.values()):
-            w = round(bar.width() * share / 100)
-            painter.setBrush(QColor(colors[min(i, 2)]))
-            painter.drawRoundedRect(QRect(x, bar.top(), max(w, 2), bar.height()), 3, 3)
-            x += w
-        painter.setPen(opt.palette.text().color())
-        painter.drawText(
-            opt.rect.adjusted(bar.width() + 16, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text
-        )
-        painter.restore()
 
 
 class DeploymentsPage(QWidget):

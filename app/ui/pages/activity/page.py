@@ -22,12 +22,12 @@ from PySide6.QtWidgets import (
 from app.domain.deploy import AuditEntry
 from app.services.audit import AuditService
 from app.ui import icons
+from app.ui.kit.status import AUDIT_RESULT_TONE
+from app.ui.kit.widgets import EmptyState, PageHeader, counted, relative_time
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import EmptyState, PageHeader, counted, relative_time
 
 COLUMNS = ("When", "Who", "Action", "Target", "App", "Result", "Detail")
-_RESULT_TOKEN = {"ok": "healthy", "failed": "failing", "refused": "degraded", "unknown": "unknown"}
 
 
 class ActivityPage(QWidget):
@@ -99,7 +99,7 @@ class ActivityPage(QWidget):
             )
             item.setToolTip(0, e.at)
             item.setToolTip(6, e.detail)
-            color = getattr(self._tokens, _RESULT_TOKEN.get(e.result, "unknown"))
+            color = getattr(self._tokens, AUDIT_RESULT_TONE.get(e.result, "unknown"))
             item.setForeground(5, QBrush(QColor(color)))
             diff = QTreeWidgetItem([""])
             diff.setText(0, e.diff)

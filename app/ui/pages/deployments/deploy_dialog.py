@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from app.domain.deploy import Plan, app_name_for
 from app.services.deploy import DeployService, Outcome
+from app.ui.kit.widgets import named
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import named
 
 _LAST_TARGET = "deploy/last_target"
 
