@@ -20,7 +20,7 @@ from app.ui.theme import LIGHT
 pytestmark = pytest.mark.gui
 
 
-def test_row_table_model_passes_the_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+def test_row_table_model_passes_the_model_tester(qtmodeltester) -> None:
     model: RowTableModel[int] = RowTableModel(
         [
             Column("n", display=str, tooltip=lambda r: f"row {r}", align=RIGHT),
@@ -52,7 +52,7 @@ def _has(image: QImage, color: str) -> bool:
     )
 
 
-def test_pills_paint_in_their_tone(qapp) -> None:  # type: ignore[no-untyped-def]
+def test_pills_paint_in_their_tone(qapp) -> None:
     font = QFont()
     cell = QRect(0, 0, 300, 40)
     image = _canvas()
