@@ -1,8 +1,10 @@
 """Adapters built the way the services build them: a configured backend in a real
 workspace (settings file, OS keyring), connected through the service's own factory.
 
-The one place the contract subclasses learn how a backend kind becomes an adapter;
-when that moves (a kind registry), only this module follows it.
+Each service's factory asks the kind registry (``app.adapters.registry``) for the
+adapter and adds the service's own connection policy (secret, retries), so the
+contracts test exactly what ``modeldeck sync`` / ``deploy`` / ``health`` connect. The
+one place the contract subclasses learn how a backend becomes an adapter.
 """
 
 from __future__ import annotations
