@@ -59,6 +59,7 @@ def register(sub: Subcommands, common: Parser) -> None:
 
     dep = sub.add_parser("deployments", parents=[common], help="apps on serving clusters")
     dsub = dep.add_subparsers(dest="deployments_command", metavar="ACTION", parser_class=Parser)
+    dsub.required = True
     dl = dsub.add_parser(
         "list", parents=[common], help="read the clusters' apps (refreshes the cache)"
     )
@@ -67,6 +68,7 @@ def register(sub: Subcommands, common: Parser) -> None:
 
     audit = sub.add_parser("audit", parents=[common], help="the audit trail of deploy actions")
     asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=Parser)
+    asub.required = True
     al = asub.add_parser("list", parents=[common], help="list entries")
     al.add_argument("--since", metavar="ISO")
     al.set_defaults(handler=_cmd_audit_list)
