@@ -186,6 +186,25 @@ _FIELD_CONDITION = {
 }
 
 
+def _candidate_values(term: FieldTerm) -> tuple[str, list[Any]]:
+    """The labels of ``term``'s field worth testing with ``value_matches``: all of them,
+    or for ``tag:`` and ``alias:`` a superset narrowed through an index (a full scan of
+    the tags costs ≈0.3 s at 100,000 models)."""
+    if term.field == "alias":
+        return f"{FIELD_VALUES_SQL['alias']} WHERE alias = ?", [term.value]
+    if term.field == "tag":
+        # a label KEY=VALUE starts with K= when KEY is K, starts with K=, or is a part
+        # of K before one of its '=' (K 'a=b' and tag a=b=c)
+        key = term.value
+        keys = [key] + [key[:i] for i, ch in enumerate(key) if ch == "="]
+        return (
+            f"{FIELD_VALUES_SQL['tag']} WHERE key IN (SELECT value FROM json_each(?)) "
+            "OR (key >= ? AND key < ?)",
+            [json.dumps(keys, ensure_ascii=False), key + "=", key + ">"],
+        )
+    return FIELD_VALUES_SQL[term.field], []
+
+
 def field_clause(db: Reader, term: FieldTerm) -> tuple[str, list[Any]]:
     """``term`` as a condition on ``models``: the labels of its field that
     ``value_matches``, looked up in the cache."""
@@ -197,7 +216,8 @@ def field_clause(db: Reader, term: FieldTerm) -> tuple[str, list[Any]]:
             return "0", []
         exists = f"EXISTS (SELECT 1 {DEPLOYMENTS_OF_MODEL})"
         return (exists if labels == ["yes"] else f"NOT {exists}"), []
-    rows = db.execute(FIELD_VALUES_SQL[term.field], ()).fetchall()
+    sql, params = _candidate_values(term)
+    rows = db.execute(sql, params).fetchall()
     labels = [str(r[0]) for r in rows if r[0] is not None and value_matches(term, str(r[0]))]
     if not labels:
         return "0", []
