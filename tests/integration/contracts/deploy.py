@@ -6,7 +6,8 @@ Guarantees checked here, for any target adapter:
 * ``read()`` returns a ``ClusterState`` whose config lists exactly the apps the
   cluster runs, each with a reported state, and reading twice gives one fingerprint;
 * ``apply(config, expected=fingerprint)`` of a config just read is a fixed point, and
-  an app added to it shows up as written while every other app stays as it was;
+  an app added to it shows up as written and is reported ``RUNNING``, while every
+  other app and the target-wide settings stay as they were;
 * ``apply`` with a stale ``expected`` (someone else deployed since the read) raises
   ``Conflict`` naming the backend and writes nothing (checked by reading again);
 * a closed port raises ``Unreachable`` naming the backend; ``close()`` may be called
@@ -22,7 +23,7 @@ is not collected itself) runs them; it or its module provides the fixtures
 ``unreachable_target``
     the same kind of adapter configured at a loopback port where nothing listens;
 ``idle_app``
-    ``name → app config``: an app the cluster accepts that starts no replicas (cheap);
+    ``name → app config``: an app the cluster runs that starts no replicas (cheap);
 ``outsider``
     an :class:`Outsider`: someone else at the same cluster, through its own API.
 
@@ -40,6 +41,7 @@ import pytest
 from app.adapters.targets import DeploymentTarget
 from app.domain.deploy import AppState, ClusterState, ServeConfig
 from app.domain.errors import BackendError, Conflict, Unreachable
+from app.domain.models import DeploymentStatus
 from tests.integration.servers import wait_until
 
 #: how long a cluster may take to show a config it accepted
@@ -112,7 +114,15 @@ class DeploymentTargetContract:
         name = _unique("contract-add")
         app = idle_app(name)
         target.apply(before.config.with_app(app), expected=before.config.fingerprint())
-        settled(target, lambda s: s.config.app(name) is not None, f"{name} in the config")
+        settled(
+            target,
+            lambda s: (
+                s.config.app(name) is not None
+                and name in s.apps
+                and s.apps[name].status is DeploymentStatus.RUNNING
+            ),
+            f"{name} running",
+        )
         after = target.read()
         written = after.config.app(name)
         assert written is not None
