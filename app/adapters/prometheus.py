@@ -64,14 +64,17 @@ class PrometheusSource:
         return out
 
     def range(self, promql: str, start: float, end: float, step_s: int) -> list[Series]:
+        # refused here, before a request: Prometheus would refuse it too, less clearly
         if end <= start:
-            raise ValueError("the end of a range query must be after its start")
+            raise BadQuery(self.name, promql, "the end of a range query must be after its start")
         points = math.floor((end - start) / step_s) + 1
         if points > MAX_POINTS:
             smallest = range_step(end - start, self.scrape_interval_s)
-            raise ValueError(
+            raise BadQuery(
+                self.name,
+                promql,
                 f"a {step_s} s step gives {points} points per series (limit {MAX_POINTS}); "
-                f"use at least {smallest} s"
+                f"use at least {smallest} s",
             )
         params = {
             "query": promql,

@@ -98,20 +98,6 @@ def unreachable_source(ctx: AppContext) -> Iterator[MetricsSource]:
 class TestPrometheusMetricsSource(MetricsSourceContract):
     """Every MetricsSource test, on the Prometheus adapter."""
 
-    @pytest.mark.xfail(
-        raises=ValueError,
-        strict=True,
-        reason="adapter bug: PrometheusSource.range refuses a too-fine step with a bare "
-        "ValueError, outside the domain error tree app/adapters/metrics.py promises "
-        "(app/adapters/prometheus.py, range(): `raise ValueError(...)`)",
-    )
-    def test_a_step_over_the_point_limit_is_refused_with_the_smallest_usable_step(
-        self, source: MetricsSource, known: KnownSeries
-    ) -> None:
-        super().test_a_step_over_the_point_limit_is_refused_with_the_smallest_usable_step(
-            source, known
-        )
-
 
 def test_wiring_gives_the_prometheus_adapter(ctx: AppContext) -> None:
     """The contract above runs against what the health service really connects."""

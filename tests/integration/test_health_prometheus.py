@@ -203,7 +203,7 @@ def test_adapter_queries_and_errors(prometheus: ServerProcess, history):
             src.instant(bad, end)
         assert bad in str(err.value)
         assert "prom" in str(err.value)
-        with pytest.raises(ValueError, match="11000"):
+        with pytest.raises(BadQuery, match="11000"):
             src.range("up", end - 7 * 86400, end, 15)
     finally:
         src.close()
