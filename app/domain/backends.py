@@ -10,14 +10,10 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from app.domain.kinds import KINDS, spec
+from app.domain.kinds import spec
 from app.domain.models import Backend, BackendKind
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
-
-#: kind → option key → what it means, derived from ``app.domain.kinds`` (kept for the
-#: CLI's help until it asks ``app.services.backends.kinds()``)
-KIND_OPTIONS: dict[BackendKind, dict[str, str]] = {k: dict(s.options) for k, s in KINDS.items()}
 
 #: keys that smell of a secret; refused anywhere but the keyring
 SECRET_KEYS = frozenset({"token", "password", "secret", "api_key", "apikey", "bearer"})
