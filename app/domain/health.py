@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from string import Template
 
-from app.domain.models import BackendKind, Deployment
+from app.domain.models import Deployment
 from app.domain.text import duration
 
 # ------------------------------------------------------------------ status
@@ -218,13 +218,6 @@ RAY_SERVE_METRICS = KindMetrics(
     version_signals=MODELDECK_VERSION_SIGNALS,
     version_signal_label="model_version",
 )
-
-
-def kind_metrics(kind: BackendKind | None) -> KindMetrics:
-    """The defaults for ``kind``; Ray Serve's when the kind brings none of its own."""
-    from app.domain.kinds import metrics_of  # kinds is declared on top of this module
-
-    return metrics_of(kind)
 
 
 def escape_label_value(value: str) -> str:

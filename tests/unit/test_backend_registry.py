@@ -15,8 +15,7 @@ from app.adapters.targets import DeploymentTarget
 from app.domain.backends import check_options
 from app.domain.doctor import VerdictCode
 from app.domain.errors import ConfigError
-from app.domain.health import kind_metrics
-from app.domain.kinds import DEFAULT_METRICS, KINDS, Role, kinds, spec
+from app.domain.kinds import DEFAULT_METRICS, KINDS, Role, kinds, metrics_of, spec
 from app.domain.models import Backend, BackendKind, Credential
 from app.services import backends as backends_service
 from app.services.backends import BackendService
@@ -134,10 +133,10 @@ def test_options_come_from_the_spec() -> None:
 def test_health_defaults_per_kind() -> None:
     ray = spec(BackendKind.RAY_SERVE).metrics
     assert ray is not None
-    assert kind_metrics(BackendKind.RAY_SERVE) is ray
+    assert metrics_of(BackendKind.RAY_SERVE) is ray
     # a kind with no defaults of its own (and an unknown target) falls back
-    assert kind_metrics(BackendKind.KSERVE) is DEFAULT_METRICS
-    assert kind_metrics(None) is DEFAULT_METRICS
+    assert metrics_of(BackendKind.KSERVE) is DEFAULT_METRICS
+    assert metrics_of(None) is DEFAULT_METRICS
 
 
 def test_doctor_probe_comes_from_the_registry() -> None:

@@ -35,7 +35,6 @@ from app.domain.health import (
     compare_versions,
     evaluate,
     format_value,
-    kind_metrics,
     parse_duration,
     range_step,
     rate_range,
@@ -44,6 +43,7 @@ from app.domain.health import (
     version_of,
     versions_line,
 )
+from app.domain.kinds import metrics_of
 from app.domain.models import Backend, BackendKind, Deployment
 from app.services.health import HealthSettings
 
@@ -123,7 +123,7 @@ def test_short_breach_is_pending_not_degraded():
 
 def test_ray_rate_range_spans_several_exports():
     # Ray's agent exports every 10 s: a 4 × 5 s range would zig-zag
-    ray = kind_metrics(BackendKind.RAY_SERVE)
+    ray = metrics_of(BackendKind.RAY_SERVE)
     assert rate_range(15, 5, ray.min_rate_s) == 120
     assert rate_range(300, 5, ray.min_rate_s) == 300
     assert rate_range(15, 5) == 20
