@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TextIO
 from app.cli.output import Exit, Parser, emit_json
 from app.domain.catalog import SyncProgress, SyncResult
 from app.domain.errors import ConfigError
+from app.domain.kinds import Role, kinds
 from app.domain.text import counted
 
 if TYPE_CHECKING:
@@ -114,9 +115,10 @@ def _cmd_sync(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         if line:
             line.end()
     if not results:
+        registries = "|".join(k.kind.value for k in kinds(Role.CATALOG))
         raise ConfigError(
             "no model registry configured; add one with: "
-            "modeldeck backends add NAME --kind mlflow --url URL"
+            f"modeldeck backends add NAME --kind {registries} --url URL"
         )
     for r in results:
         print(_summary(r), file=sys.stderr)
