@@ -28,13 +28,13 @@ from app import APP_NAME
 from app.domain.models import CacheInfo, RegisteredModel
 from app.services.context import AppContext
 from app.ui import icons, theme
-from app.ui.catalog import CatalogPage
 from app.ui.kit.widgets import named, relative_time
+from app.ui.pages.catalog.page import CatalogPage
 from app.ui.sync import SyncController
 from app.ui.tasks import TaskRunner
 
 if TYPE_CHECKING:  # the pages themselves are imported when first shown
-    from app.ui.pages.backends import BackendsPage
+    from app.ui.pages.backends.page import BackendsPage
     from app.ui.pages.deployments.page import DeploymentsPage
 
 log = logging.getLogger(__name__)
@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
 
     @property
     def backends_page(self) -> BackendsPage:
-        from app.ui.pages.backends import BackendsPage
+        from app.ui.pages.backends.page import BackendsPage
 
         page = self.page("backends")
         assert isinstance(page, BackendsPage)
@@ -373,7 +373,7 @@ class MainWindow(QMainWindow):
         return page
 
     def _build_backends(self) -> QWidget:
-        from app.ui.pages.backends import BackendsPage
+        from app.ui.pages.backends.page import BackendsPage
 
         page = BackendsPage(self.context.backends, self.context.doctor, self.tasks, self.tokens)
         # a registry added or edited: fetch its catalog right away

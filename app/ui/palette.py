@@ -17,6 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.kit.styles import catalog_stylesheet
+from app.ui.theme import current_tokens
+
 
 @dataclass(frozen=True)
 class PaletteEntry:
@@ -58,9 +61,6 @@ class CommandPalette(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("palette")
-        from app.ui.catalog import catalog_stylesheet
-        from app.ui.theme import current_tokens
-
         self.setStyleSheet(catalog_stylesheet(current_tokens()))
         self._entries, self._models = entries, models
         lay = QVBoxLayout(self)

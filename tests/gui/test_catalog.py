@@ -18,11 +18,12 @@ from app.services.browse import BrowseRequest, BrowseService, CatalogIndex
 from app.services.context import AppContext
 from app.store import health as health_store
 from app.ui import theme
-from app.ui.catalog import HEALTH_ROLE, NAME_COL, CatalogPage
-from app.ui.compare import CompareModel, compare_fields
-from app.ui.facets import FacetModel
 from app.ui.main_window import MainWindow
-from app.ui.model_page import VersionsModel
+from app.ui.pages.catalog.compare import CompareModel, compare_fields
+from app.ui.pages.catalog.facets import FacetModel
+from app.ui.pages.catalog.model_page import VersionsModel
+from app.ui.pages.catalog.page import CatalogPage
+from app.ui.pages.catalog.table_model import HEALTH_ROLE, NAME_COL
 
 pytestmark = pytest.mark.gui
 
@@ -202,7 +203,7 @@ def test_model_page_shows_every_version_and_compare_tints_differences(
     qtbot.waitUntil(lambda: model_page.detail is not None, timeout=5000)
     detail = demo_context.catalog.show(name, source)
     assert model_page.versions.rowCount() == len(detail.versions)
-    assert [model_page.versions.version_at(r).version for r in range(len(detail.versions))] == [
+    assert [model_page.versions.row_at(r).version for r in range(len(detail.versions))] == [
         v.version for v in detail.versions
     ]
     assert model_page.title.text() == name
@@ -215,6 +216,34 @@ def test_model_page_shows_every_version_and_compare_tints_differences(
         assert view.model.columnCount() == 2
         assert view.model.differs("Run")  # every version has its own run
         assert not view.model.differs("Flavor")
+
+
+def test_model_page_words_its_counts(qtbot, window: MainWindow, demo_context) -> None:
+    """'1 version', not '1 versions'; Deploy's tooltip says what it does (it used to say
+    deploying had not arrived yet) and counts the apps the model runs as."""
+    page = window.catalog_page
+    one = min(_sql(demo_context, "WHERE version_count = 1"))
+    model_page = page.open_model(*one)
+    qtbot.waitUntil(lambda: model_page.detail is not None, timeout=5000)
+    assert "  ·  1 version  ·  " in model_page.meta.text()
+    deployed = min(
+        _sql(
+            demo_context,
+            "WHERE EXISTS (SELECT 1 FROM deployments d"
+            " WHERE d.model_source = m.source AND d.model_name = m.name)",
+        )
+    )
+    model_page = page.open_model(*deployed)
+    qtbot.waitUntil(
+        lambda: model_page.detail is not None and model_page.detail.model.name == deployed[1],
+        timeout=5000,
+    )
+    assert model_page.detail is not None
+    n = len(model_page.detail.deployments)
+    assert model_page.deploy.toolTip() == (
+        "Deploy a version of this model to a serving cluster; it runs as "
+        f"{n} app{'s' if n != 1 else ''} now"
+    )
 
 
 def test_compare_marks_differing_fields() -> None:
@@ -273,7 +302,7 @@ def test_table_models_pass_the_model_tester(qtmodeltester, demo_context: AppCont
     qtmodeltester.check(facets, force_py=True)
     detail = demo_context.catalog.show(index.name[result.rows[0]], index.source[result.rows[0]])
     versions = VersionsModel()
-    versions.set_versions(detail.versions)
+    versions.set_rows(detail.versions)
     qtmodeltester.check(versions, force_py=True)
     compare = CompareModel(theme.LIGHT)
     compare.set_rows(detail.versions[:3], compare_fields(detail.versions[:3], {}))

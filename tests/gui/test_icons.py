@@ -41,7 +41,7 @@ def _icon_names_in_ui() -> set[str]:
     icon call (both arms of a conditional too), and the icon column of the tables that
     feed calls with a variable (rail pages, backend kinds and states)."""
     from app.ui.main_window import MainWindow
-    from app.ui.pages.backends import HEALTH_STYLE, KIND_STYLE
+    from app.ui.pages.backends.style import HEALTH_STYLE, KIND_STYLE
 
     names = {icon for _key, _label, icon in MainWindow.PAGES}
     names |= {style[0] for style in (*KIND_STYLE.values(), *HEALTH_STYLE.values())}

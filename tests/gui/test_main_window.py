@@ -12,8 +12,8 @@ from PySide6.QtCore import Qt
 from app.services.browse import BrowseRequest, BrowseService
 from app.services.context import AppContext
 from app.services.workspace import Workspace
-from app.ui.catalog import CatalogTableModel
 from app.ui.main_window import MainWindow
+from app.ui.pages.catalog.table_model import CatalogTableModel
 from app.ui.pages.deployments.model import DeploymentsModel
 
 pytestmark = pytest.mark.gui
@@ -142,12 +142,10 @@ def test_catalog_loads_fully_even_when_the_window_opens_on_another_page(
 
 
 def test_empty_cache_offers_demo_and_registry(qtbot, workspace: Workspace, monkeypatch) -> None:
-    from app.ui.pages import backends as backends_page
+    from app.ui.pages.backends.dialog import BackendDialog
 
     asked: list[object] = []
-    monkeypatch.setattr(
-        backends_page.BackendDialog, "ask", classmethod(lambda cls, *a, **k: asked.append(k))
-    )
+    monkeypatch.setattr(BackendDialog, "ask", classmethod(lambda cls, *a, **k: asked.append(k)))
     ctx = AppContext.build(workspace)
     w = MainWindow(ctx)
     qtbot.addWidget(w)

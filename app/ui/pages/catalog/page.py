@@ -1,7 +1,7 @@
 """Catalog page: search as you type, facets, a virtualized table of every cached model,
 and the model page beside it (split) or instead of it (full page).
 
-How it stays fast at 100,000 models (PERFORMANCE.md; bench/catalog_ui.py):
+How it stays fast at 100,000 models (docs/performance.md; bench/catalog_ui.py):
 
 * First paint: one screenful read through plain ``sqlite3`` (≈17 ms at 100k),
   then every model's display columns load on a worker (≈1.4 s) and replace it.
@@ -19,26 +19,12 @@ How it stays fast at 100,000 models (PERFORMANCE.md; bench/catalog_ui.py):
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QEvent,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QPoint,
-    QRect,
-    QSettings,
-    QSize,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QModelIndex, QPoint, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -49,15 +35,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from app.domain.models import CacheInfo, RegisteredModel, utc_from_ms
+from app.domain.models import CacheInfo
 from app.services.browse import (
     FACETS,
     BrowseRequest,
@@ -68,503 +50,29 @@ from app.services.browse import (
 )
 from app.services.catalog import CatalogService
 from app.ui import icons
-from app.ui.facets import FacetPanel
+from app.ui.kit.styles import catalog_stylesheet
+from app.ui.kit.widgets import EmptyState, PageHeader, exact_time, named, relative_time
+from app.ui.pages.catalog.delegates import AliasPillDelegate, ModelNameDelegate
+from app.ui.pages.catalog.facets import FacetPanel
+from app.ui.pages.catalog.settings import CatalogSettings
+from app.ui.pages.catalog.table_model import (
+    ALIASES_COL,
+    COLUMN_KEYS,
+    COLUMNS,
+    DEFAULT_DESCENDING,
+    NAME_COL,
+    ROW_HEIGHT,
+    CatalogTableModel,
+)
+from app.ui.pages.catalog.views import ModelTable, PaintWatcher, SearchBox
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import EmptyState, PageHeader, exact_time, named, relative_time
 
 if TYPE_CHECKING:
     from app.domain.health import FleetReport, HealthStatus
-    from app.services.browse import IntArray
-    from app.ui.model_page import ModelPage
-
-    #: index rows in view order: a list for the first screen, then the search's array
-    Rows = Sequence[int] | IntArray
+    from app.ui.pages.catalog.model_page import ModelPage
 
 log = logging.getLogger(__name__)
-_Index = QModelIndex | QPersistentModelIndex
-
-#: key, header, default width, shown by default
-COLUMNS: tuple[tuple[str, str, int, bool], ...] = (
-    ("name", "Name", 300, True),
-    ("latest", "Latest", 64, True),
-    ("aliases", "Aliases", 210, True),
-    ("owner", "Owner", 124, True),
-    ("flavor", "Flavor", 96, True),
-    ("tags", "Tags", 230, True),
-    ("updated", "Updated", 92, True),
-    ("source", "Registry", 128, True),
-    ("deployed", "Deployed", 110, True),
-)
-COLUMN_KEYS = tuple(c[0] for c in COLUMNS)
-NAME_COL = 0
-ALIASES_COL = COLUMN_KEYS.index("aliases")
-ALIASES_ROLE = Qt.ItemDataRole.UserRole + 1
-MODEL_ROLE = Qt.ItemDataRole.UserRole + 2
-TERMS_ROLE = Qt.ItemDataRole.UserRole + 3
-HEALTH_ROLE = Qt.ItemDataRole.UserRole + 4
-#: the roles ``CatalogTableModel.data`` answers, as ints: a view asks for ten or so
-#: roles per cell per paint, so the others are turned away before any other work
-_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
-_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
-_ALIASES, _MODEL, _TERMS, _HEALTH = (
-    int(ALIASES_ROLE),
-    int(MODEL_ROLE),
-    int(TERMS_ROLE),
-    int(HEALTH_ROLE),
-)
-_ROLES = frozenset((_DISPLAY, _TOOLTIP, _ALIASES, _MODEL, _TERMS, _HEALTH))
-#: the direction a column sorts in when first clicked (newest first for times)
-DEFAULT_DESCENDING = {"updated": True, "latest": True}
-ROW_HEIGHT = 30
-
-
-class CatalogTableModel(QAbstractTableModel):
-    """A view of ``CatalogIndex`` rows: ``rows[r]`` is the index row shown at ``r``.
-
-    Replaced whole (one model reset) per keystroke, facet click or sort. ``rows`` is
-    the search's numpy array as is (or a list for the first screen): nothing per row
-    happens in a reset, and the view asks ``data`` only for the rows it paints.
-    """
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._index: CatalogIndex | None = None
-        self._rows: Rows = []
-        self._terms: tuple[str, ...] = ()
-        self._substring = False
-        self._health: Mapping[tuple[str, str], str] = {}
-        self.description_of: Callable[[int], str] | None = None
-
-    def set_view(
-        self,
-        index: CatalogIndex,
-        rows: Rows,
-        terms: tuple[str, ...] = (),
-        substring: bool = False,
-    ) -> None:
-        self.beginResetModel()
-        self._index, self._rows = index, rows
-        self._terms, self._substring = terms, substring
-        self.endResetModel()
-
-    def set_health(self, health: Mapping[tuple[str, str], str]) -> None:
-        """Health per ``(source, name)`` — from the health issue; rows without one show no dot."""
-        had_dots = bool(self._health)
-        self._health = health
-        if had_dots != bool(health):  # the name column's gutter comes or goes
-            self.headerDataChanged.emit(Qt.Orientation.Horizontal, NAME_COL, NAME_COL)
-        if len(self._rows):
-            self.dataChanged.emit(
-                self.index(0, NAME_COL), self.index(len(self._rows) - 1, NAME_COL), [HEALTH_ROLE]
-            )
-
-    @property
-    def health_known(self) -> bool:
-        """Some model has a health dot (the name column keeps room for one in every row)."""
-        return bool(self._health)
-
-    @property
-    def index_rows(self) -> Rows:
-        return self._rows
-
-    def key_at(self, row: int) -> tuple[str, str]:
-        assert self._index is not None
-        i = int(self._rows[row])
-        return self._index.source[i], self._index.name[i]
-
-    def model_at(self, row: int) -> RegisteredModel:
-        """The row as a (display-level) ``RegisteredModel``; descriptions are not in memory."""
-        assert self._index is not None
-        ix, i = self._index, int(self._rows[row])
-        return RegisteredModel(
-            source=ix.source[i],
-            name=ix.name[i],
-            tags=json.loads(ix.tags_json[i]),
-            aliases=dict(ix.aliases[i]),
-            owner=ix.owner[i],
-            flavor=ix.flavor[i],
-            updated_at=utc_from_ms(ix.updated_ms[i]),
-            latest_version=ix.latest[i],
-            version_count=ix.version_count[i],
-        )
-
-    def row_of(self, source: str, name: str) -> int | None:
-        ix = self._index
-        i = ix.row(source, name) if ix is not None else None
-        if i is None:
-            return None
-        rows = self._rows
-        if isinstance(rows, list):
-            return rows.index(i) if i in rows else None
-        import numpy as np  # loaded with the index
-
-        at = np.flatnonzero(np.asarray(rows) == i)
-        return int(at[0]) if len(at) else None
-
-    # ------------------------------------------------------------------- Qt
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section][1]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role not in _ROLES:
-            return None
-        r = index.row()
-        ix = self._index
-        if ix is None or r < 0 or r >= len(self._rows):
-            return None
-        if role == _TERMS:
-            return (self._terms, self._substring)
-        i = int(self._rows[r])
-        if role == _DISPLAY:
-            return self._display(ix, i, COLUMN_KEYS[index.column()])
-        if role == _HEALTH:
-            return self._health.get((ix.source[i], ix.name[i])) if self._health else None
-        if role == _ALIASES:
-            return ix.aliases[i]
-        if role == _TOOLTIP:
-            return self._tooltip(ix, i, COLUMN_KEYS[index.column()])
-        return self.model_at(r)  # MODEL_ROLE
-
-    @staticmethod
-    def _display(ix: CatalogIndex, i: int, key: str) -> str:
-        if key == "name":
-            return ix.name[i]
-        if key == "latest":
-            v = ix.latest[i]
-            return f"v{v}" if v else "—"
-        if key == "aliases":
-            return " ".join(f"{a}@v{v}" for a, v in ix.aliases[i])
-        if key == "owner":
-            return ix.owner[i] or "—"
-        if key == "flavor":
-            return ix.flavor[i] or "—"
-        if key == "tags":
-            return ix.tags_text[i]
-        if key == "updated":
-            return relative_time(utc_from_ms(ix.updated_ms[i]))
-        if key == "source":
-            return ix.source[i]
-        if key == "deployed":
-            return ix.deployed_on[i]
-        return ""
-
-    def _tooltip(self, ix: CatalogIndex, i: int, key: str) -> str | None:
-        if key == "updated":
-            return exact_time(utc_from_ms(ix.updated_ms[i]))
-        if key == "name":
-            text = self.description_of(ix.ids[i]) if self.description_of else ""
-            first = next((ln for ln in text.splitlines() if ln.strip()), "")
-            tip = f"{ix.name[i]}\n{first.replace('**', '').replace('`', '')}".strip()
-            health = self._health.get((ix.source[i], ix.name[i])) if self._health else None
-            return f"{tip}\nDeployment health: {health}" if health else tip
-        if key == "tags":
-            tags = json.loads(ix.tags_json[i])
-            return "\n".join(f"{k} = {v}" for k, v in sorted(tags.items())) or None
-        if key == "aliases" and ix.aliases[i]:
-            return "\n".join(f"{a} → version {v}" for a, v in ix.aliases[i])
-        if key == "deployed" and ix.deployed_on[i]:
-            return f"Deployed on {ix.deployed_on[i]}"
-        return None
-
-
-def highlight_spans(text: str, terms: tuple[str, ...], substring: bool) -> list[tuple[int, int]]:
-    """``(start, end)`` of each match of ``terms`` in ``text``: at word starts (FTS
-    prefix semantics: ``char`` in ``fraud-chargeback``) or anywhere for a substring
-    search. Overlaps are merged."""
-    if not terms:
-        return []
-    low = text.lower()
-    spans: list[tuple[int, int]] = []
-    for term in terms:
-        if not term:
-            continue
-        at = low.find(term)
-        while at != -1:
-            if substring or at == 0 or not low[at - 1].isalnum():
-                spans.append((at, at + len(term)))
-            at = low.find(term, at + 1)
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def _base_cell(
-    painter: QPainter, option: QStyleOptionViewItem, index: _Index, delegate: Any
-) -> QStyleOptionViewItem:
-    opt = QStyleOptionViewItem(option)
-    delegate.initStyleOption(opt, index)
-    opt.text = ""
-    widget = opt.widget
-    if widget is not None:
-        widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-    return opt
-
-
-class NameDelegate(QStyledItemDelegate):
-    """The model name, matched words in bold accent, and a health dot when one is known."""
-
-    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.tokens = tokens
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = _base_cell(painter, option, index, self)
-        text = str(index.data() or "")
-        terms, substring = index.data(TERMS_ROLE) or ((), False)
-        health = index.data(HEALTH_ROLE)
-        t = self.tokens
-        rect = opt.rect.adjusted(8, 0, -6, 0)
-        painter.save()
-        if health:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(getattr(t, health, t.unknown)))
-            painter.drawEllipse(QRect(rect.left(), rect.center().y() - 3, 7, 7))
-        if health or getattr(index.model(), "health_known", False):
-            rect = rect.adjusted(14, 0, 0, 0)  # names stay aligned, dot or not
-        base, bold, fm, bfm = _name_fonts(opt.font)
-        text_color = QColor(t.text)
-        x = rect.left()
-        right = rect.right()
-        # a baseline, not a rect and flags: drawText(QRect, ...) lays the text out anew
-        baseline = rect.top() + (rect.height() + fm.ascent() - fm.descent()) // 2
-        pos = 0
-        pieces: list[tuple[str, bool]] = []
-        for s, e in highlight_spans(text, terms, substring):
-            if s > pos:
-                pieces.append((text[pos:s], False))
-            pieces.append((text[s:e], True))
-            pos = e
-        if pos < len(text):
-            pieces.append((text[pos:], False))
-        painter.setClipRect(rect)
-        for raw, hot in pieces:
-            metrics = bfm if hot else fm
-            piece = raw
-            w = metrics.horizontalAdvance(piece)
-            if x + w > right:
-                piece = metrics.elidedText(piece, Qt.TextElideMode.ElideRight, right - x)
-                w = right - x
-            painter.setFont(bold if hot else base)
-            painter.setPen(QColor(t.accent) if hot else text_color)
-            painter.drawText(x, baseline, piece)
-            x += w
-            if x >= right:
-                break
-        painter.restore()
-
-
-#: font key → the name column's fonts and metrics (built once, not per cell)
-_NAME_FONTS: dict[str, tuple[QFont, QFont, QFontMetrics, QFontMetrics]] = {}
-#: font key → the alias pills' font and metrics
-_PILL_FONTS: dict[str, tuple[QFont, QFontMetrics]] = {}
-#: (font key, label) → width of a pill's label
-_PILL_WIDTHS: dict[tuple[str, str], int] = {}
-
-
-def _name_fonts(font: QFont) -> tuple[QFont, QFont, QFontMetrics, QFontMetrics]:
-    key = font.key()
-    fonts = _NAME_FONTS.get(key)
-    if fonts is None:
-        base = QFont(font)
-        base.setWeight(QFont.Weight.Medium)
-        bold = QFont(base)
-        bold.setWeight(QFont.Weight.Bold)
-        fonts = _NAME_FONTS[key] = (base, bold, QFontMetrics(base), QFontMetrics(bold))
-    return fonts
-
-
-def _pill_font(base_font: QFont) -> tuple[str, QFont, QFontMetrics]:
-    key = base_font.key()
-    cached = _PILL_FONTS.get(key)
-    if cached is None:
-        font = QFont(base_font)
-        font.setPointSizeF(max(7.5, font.pointSizeF() - 1))
-        font.setWeight(QFont.Weight.Medium)
-        cached = _PILL_FONTS[key] = (font, QFontMetrics(font))
-    return (key, *cached)
-
-
-class AliasPillDelegate(QStyledItemDelegate):
-    """Paints aliases as small pills; ``champion`` in the accent colour."""
-
-    def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.tokens = tokens
-
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
-        opt = _base_cell(painter, option, index, self)
-        paint_pills(painter, opt.rect, opt.font, index.data(ALIASES_ROLE) or (), self.tokens)
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
-        return QSize(180, ROW_HEIGHT)
-
-
-def paint_pills(
-    painter: QPainter,
-    rect: QRect,
-    base_font: QFont,
-    aliases: tuple[tuple[str, str], ...] | list[tuple[str, str]],
-    t: Tokens,
-) -> None:
-    key, font, fm = _pill_font(base_font)
-    if len(_PILL_WIDTHS) > 4096:
-        _PILL_WIDTHS.clear()
-    painter.save()
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setFont(font)
-    x = rect.left() + 8
-    h = fm.height() + 4
-    y = rect.top() + (rect.height() - h) // 2
-    baseline = y + (h + fm.ascent() - fm.descent()) // 2
-    for alias, version in aliases:
-        label = f"{alias} v{version}"
-        text_w = _PILL_WIDTHS.get((key, label))
-        if text_w is None:
-            text_w = _PILL_WIDTHS[(key, label)] = fm.horizontalAdvance(label)
-        w = text_w + 14
-        if x + w > rect.right() - 4:
-            painter.setPen(QColor(t.muted))
-            painter.drawText(x, baseline, "…")
-            break
-        champion = alias == "champion"
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(t.accent if champion else t.hover))
-        painter.drawRoundedRect(QRect(x, y, w, h), h / 2, h / 2)
-        painter.setPen(QColor(t.accent_text if champion else t.text))
-        painter.drawText(x + 7, baseline, label)  # centred: 7 px either side
-        x += w + 4
-    painter.restore()
-
-
-def catalog_stylesheet(t: Tokens) -> str:
-    """Styles of the catalog, model page, compare view and palette (on top of theme.py)."""
-    return f"""
-    QTreeView#facets {{ background: transparent; border: none; outline: none; }}
-    QLabel#modelTitle {{ font-size: 14pt; font-weight: 600; color: {t.text}; }}
-    QLabel#sectionTitle {{ font-weight: 600; color: {t.text}; }}
-    QLabel#chip {{
-        background: {t.hover}; color: {t.text}; border-radius: 9px; padding: 1px 8px;
-        font-size: 8.5pt;
-    }}
-    QLabel#chipAccent {{
-        background: {t.accent}; color: {t.accent_text}; border-radius: 9px; padding: 1px 8px;
-        font-size: 8.5pt; font-weight: 600;
-    }}
-    QPushButton#flat {{ border: none; background: transparent; color: {t.accent}; }}
-    QPushButton#primary:disabled {{
-        background: {t.hover}; color: {t.muted}; border: 1px solid {t.border};
-    }}
-    QTabWidget::pane {{ border: none; border-top: 1px solid {t.border}; }}
-    QTabBar::tab {{
-        background: transparent; color: {t.muted}; padding: 6px 12px; border: none;
-        border-bottom: 2px solid transparent; margin-right: 4px;
-    }}
-    QTabBar::tab:selected {{ color: {t.text}; border-bottom: 2px solid {t.accent}; }}
-    QTextBrowser#markdown {{ background: {t.surface}; border: none; padding: 8px 4px; }}
-    QToolButton {{ border: none; border-radius: 6px; padding: 4px; }}
-    QToolButton:hover {{ background: {t.hover}; }}
-    QComboBox {{
-        background: {t.surface}; border: 1px solid {t.border}; border-radius: 7px;
-        padding: 4px 10px;
-    }}
-    QSplitter::handle {{ background: transparent; }}
-    QFrame#palette {{
-        background: {t.surface}; border: 1px solid {t.border}; border-radius: 12px;
-    }}
-    QFrame#palette QListWidget {{ border: none; background: transparent; outline: none; }}
-    QFrame#palette QListWidget::item {{ padding: 6px 8px; border-radius: 6px; }}
-    QFrame#palette QListWidget::item:selected {{ background: {t.accent_soft}; color: {t.text}; }}
-    """
-
-
-class _Settings:
-    """QSettings when the window gives one, else a dict (tests of the bare page)."""
-
-    def __init__(self, settings: QSettings | None) -> None:
-        self._s = settings
-        self._d: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any) -> Any:
-        if self._s is None:
-            return self._d.get(key, default)
-        value = self._s.value(f"catalog/{key}", default)
-        if isinstance(default, bool):
-            return value in (True, "true", "1", 1)
-        if isinstance(default, list):
-            if value in (None, ""):
-                return []
-            return [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
-        return value
-
-    def set(self, key: str, value: Any) -> None:
-        if self._s is None:
-            self._d[key] = value
-        else:
-            self._s.setValue(f"catalog/{key}", value)
-
-
-class _SearchBox(QLineEdit):
-    """Down / Return move to the table; Escape clears, then leaves."""
-
-    sig_leave_requested = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Down:
-            self.sig_leave_requested.emit()
-            return
-        if event.key() == Qt.Key.Key_Escape:
-            if self.text():
-                self.clear()
-            else:
-                self.sig_leave_requested.emit()
-            return
-        super().keyPressEvent(event)
-
-
-class _Table(QTableView):
-    """Return opens the current model; ``/`` jumps back to the search box."""
-
-    sig_open_requested = Signal(int)
-    sig_search_requested = Signal()
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():
-            self.sig_open_requested.emit(self.currentIndex().row())
-            return
-        if event.text() == "/":
-            self.sig_search_requested.emit()
-            return
-        super().keyPressEvent(event)
-
-
-class _PaintWatcher(QObject):
-    """Calls ``on_paint`` at each paint of the watched widget (until removed)."""
-
-    def __init__(self, on_paint: Callable[[], None], parent: QObject) -> None:
-        super().__init__(parent)
-        self._on_paint = on_paint
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self._on_paint()
-        return False
 
 
 class CatalogPage(QWidget):
@@ -605,7 +113,7 @@ class CatalogPage(QWidget):
         self._tasks = tasks
         self.tokens = tokens
         self.browse = browse or BrowseService(catalog.cache.path)
-        self._settings = _Settings(settings)
+        self._settings = CatalogSettings(settings)
         self._run_fetcher = run_fetcher
         self._health_statuses = health_statuses
         #: (target, app) → status; None until the cache or a poll said
@@ -633,7 +141,7 @@ class CatalogPage(QWidget):
         self.freshness.setAccessibleName("Catalog freshness")
         self.header.action_bar.addWidget(self.freshness)
 
-        self.search = _SearchBox()
+        self.search = SearchBox()
         self.search.setPlaceholderText(
             "Search models…   fraud  tag:team=nlp  alias:champion  owner:ana  flavor:sklearn"
             "  deployed:yes"
@@ -658,7 +166,7 @@ class CatalogPage(QWidget):
         # table
         self.model = CatalogTableModel(self)
         self.model.description_of = self._description
-        self.table = _Table()
+        self.table = ModelTable()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Models")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -688,7 +196,7 @@ class CatalogPage(QWidget):
         for col, (key, _h, _w, shown) in enumerate(COLUMNS):
             self.table.setColumnHidden(col, key in hidden if hidden else not shown)
         self._show_sort_indicator()
-        self.table.setItemDelegateForColumn(NAME_COL, NameDelegate(tokens, self.table))
+        self.table.setItemDelegateForColumn(NAME_COL, ModelNameDelegate(tokens, self.table))
         self.table.setItemDelegateForColumn(ALIASES_COL, AliasPillDelegate(tokens, self.table))
         self.table.doubleClicked.connect(lambda ix: self._open_row(ix.row(), focus=True))
         self.table.sig_open_requested.connect(lambda r: self._open_row(r, focus=True))
@@ -818,7 +326,7 @@ class CatalogPage(QWidget):
                 watcher.deleteLater()
                 run()
 
-        watcher = _PaintWatcher(lambda: QTimer.singleShot(0, self, once), self)
+        watcher = PaintWatcher(lambda: QTimer.singleShot(0, self, once), self)
         self.table.viewport().installEventFilter(watcher)
         QTimer.singleShot(250, self, once)  # tied to the page: no call after it is gone
 
@@ -1047,7 +555,7 @@ class CatalogPage(QWidget):
 
     def ensure_model_page(self) -> ModelPage:
         if self.model_page is None:
-            from app.ui.model_page import ModelPage  # not needed for the first paint
+            from app.ui.pages.catalog.model_page import ModelPage  # not needed for the first paint
 
             page = ModelPage(
                 self._catalog, self.browse, self._tasks, self.tokens, run_fetcher=self._run_fetcher

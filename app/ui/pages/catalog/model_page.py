@@ -10,8 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QDesktopServices,
+    QFontDatabase,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QShortcut,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -33,24 +40,12 @@ from app.domain.models import Deployment, ModelDetail, ModelVersion, VersionStat
 from app.services.browse import BrowseService
 from app.services.catalog import CatalogService
 from app.ui import icons
+from app.ui.kit.status import deployment_label
+from app.ui.kit.table_model import Column, Index, RowTableModel
+from app.ui.kit.widgets import counted, exact_time, named, relative_time
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import exact_time, named, relative_time
 
-_Index = QModelIndex | QPersistentModelIndex
-VERSION_ROLE = Qt.ItemDataRole.UserRole + 1
-VERSION_HEADERS = (
-    "Version",
-    "Status",
-    "Stage",
-    "Aliases",
-    "Created",
-    "Source",
-    "Run",
-    "Description",
-    "Tags",
-)
-DEPLOY_HEADERS = ("Target", "App", "Status", "Traffic", "Replicas", "Route", "Changed")
 _STATUS_TEXT = {
     VersionStatus.READY: "Ready",
     VersionStatus.PENDING_REGISTRATION: "Pending",
@@ -59,119 +54,78 @@ _STATUS_TEXT = {
 }
 
 
-class VersionsModel(QAbstractTableModel):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ModelVersion] = []
+def _tags(v: ModelVersion, sep: str, eq: str) -> str:
+    return sep.join(f"{k}{eq}{val}" for k, val in sorted(v.tags.items()))
 
-    def set_versions(self, versions: Sequence[ModelVersion]) -> None:
-        self.beginResetModel()
-        self._rows = list(versions)
-        self.endResetModel()
 
-    def version_at(self, row: int) -> ModelVersion:
-        return self._rows[row]
+#: Source and Run, in the fixed-width font
+_MONO_COLUMNS = (5, 6)
+VERSION_COLUMNS: tuple[Column[ModelVersion], ...] = (
+    Column("Version", display=lambda v: f"v{v.version}"),
+    Column("Status", display=lambda v: _STATUS_TEXT[v.status]),
+    Column("Stage", display=lambda v: v.stage or "—"),
+    Column("Aliases", display=lambda v: ", ".join(v.aliases)),
+    Column(
+        "Created",
+        display=lambda v: relative_time(v.created_at),
+        tooltip=lambda v: exact_time(v.created_at),
+    ),
+    Column("Source", display=lambda v: v.source_uri or "—", tooltip=lambda v: v.source_uri),
+    Column(
+        "Run",
+        display=lambda v: (v.run_id or "")[:8] or "—",
+        tooltip=lambda v: v.run_link or v.run_id,
+    ),
+    Column("Description", display=lambda v: v.description),
+    Column(
+        "Tags",
+        display=lambda v: _tags(v, ", ", "="),
+        tooltip=lambda v: _tags(v, "\n", " = ") or None,
+    ),
+)
+DEPLOY_COLUMNS: tuple[Column[Deployment], ...] = (
+    Column("Target", display=lambda d: d.target),
+    Column("App", display=lambda d: d.app),
+    Column(
+        "Status",
+        display=lambda d: deployment_label(d.status),
+        tooltip=lambda d: d.message or None,
+    ),
+    Column("Traffic", display=lambda d: "  ".join(f"v{v} {p}%" for v, p in d.traffic.items())),
+    Column("Replicas", display=lambda d: str(d.replicas)),
+    Column("Route", display=lambda d: d.route or "—"),
+    Column(
+        "Changed",
+        display=lambda d: relative_time(d.updated_at),
+        tooltip=lambda d: exact_time(d.updated_at),
+    ),
+)
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(VERSION_HEADERS)
+class VersionsModel(RowTableModel[ModelVersion]):
+    """The model's versions (``ROW_ROLE``: the ``ModelVersion``); URIs and run ids in a
+    fixed-width font."""
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return VERSION_HEADERS[section]
-        return None
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(VERSION_COLUMNS, parent)
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.FontRole:
+            if (
+                index.isValid()
+                and index.row() < self.row_count()
+                and index.column() in _MONO_COLUMNS
+            ):
+                return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
             return None
-        v = self._rows[index.row()]
-        col = index.column()
-        if role == VERSION_ROLE:
-            return v
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return f"v{v.version}"
-            if col == 1:
-                return _STATUS_TEXT[v.status]
-            if col == 2:
-                return v.stage or "—"
-            if col == 3:
-                return ", ".join(v.aliases)
-            if col == 4:
-                return relative_time(v.created_at)
-            if col == 5:
-                return v.source_uri or "—"
-            if col == 6:
-                return (v.run_id or "")[:8] or "—"
-            if col == 7:
-                return v.description
-            return ", ".join(f"{k}={val}" for k, val in sorted(v.tags.items()))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == 4:
-                return exact_time(v.created_at)
-            if col == 5:
-                return v.source_uri
-            if col == 6:
-                return v.run_link or v.run_id
-            if col == 8:
-                return "\n".join(f"{k} = {val}" for k, val in sorted(v.tags.items())) or None
-            return None
-        if role == Qt.ItemDataRole.FontRole and col in (5, 6):
-            from PySide6.QtGui import QFontDatabase
-
-            return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-        return None
+        return super().data(index, role)
 
 
-class DeploymentsTableModel(QAbstractTableModel):
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Deployment] = []
+class DeploymentsTableModel(RowTableModel[Deployment]):
+    """Where the model is deployed: one row per serving app."""
 
-    def set_deployments(self, rows: Sequence[Deployment]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(DEPLOY_HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return DEPLOY_HEADERS[section]
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        d = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            from app.ui.kit.status import DEPLOYMENT_STATUS_STYLE as STATUS_STYLE
-
-            return (
-                d.target,
-                d.app,
-                STATUS_STYLE[d.status][0],
-                "  ".join(f"v{v} {p}%" for v, p in d.traffic.items()),
-                str(d.replicas),
-                d.route or "—",
-                relative_time(d.updated_at),
-            )[index.column()]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if index.column() == 2 and d.message:
-                return d.message
-            if index.column() == 6:
-                return exact_time(d.updated_at)
-        return None
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(DEPLOY_COLUMNS, parent)
 
 
 def _table(name: str) -> QTableView:
@@ -382,7 +336,7 @@ class ModelPage(QWidget):
             f"<b>{m.source}</b>",
             owner,
             m.flavor or "",
-            f"{len(detail.versions):,} versions",
+            counted(len(detail.versions), "version"),
             f"updated {relative_time(m.updated_at)}",
         ]
         self.meta.setText("  ·  ".join(p for p in parts if p))
@@ -404,16 +358,16 @@ class ModelPage(QWidget):
         self.open_registry.setVisible(bool(m.web_url))
         self.open_registry.setToolTip(m.web_url or "")
         self.overview.setMarkdown(m.description or "*No description in the registry.*")
-        self.versions.set_versions(detail.versions)
-        self.deployments.set_deployments(detail.deployments)
+        self.versions.set_rows(detail.versions)
+        self.deployments.set_rows(detail.deployments)
         self.tabs.setTabText(1, f"Versions  {len(detail.versions):,}")
         self.tabs.setTabText(2, f"Deployments  {len(detail.deployments)}")
         self.deploy.setToolTip(
-            "Deploying arrives with the deployments feature"
+            "Deploy a version of this model to a serving cluster"
             + (
-                f"; this model runs on {len(detail.deployments)} target(s)."
+                f"; it runs as {counted(len(detail.deployments), 'app')} now"
                 if detail.deployments
-                else ": add a serving cluster (Ray Serve, KServe) under Backends first."
+                else " (add one under Backends first)"
             )
         )
         self.sig_loaded.emit()
@@ -447,7 +401,7 @@ class ModelPage(QWidget):
 
     def selected_versions(self) -> list[ModelVersion]:
         rows = sorted({ix.row() for ix in self.versions_table.selectionModel().selectedRows()})
-        return [self.versions.version_at(r) for r in rows]
+        return [self.versions.row_at(r) for r in rows]
 
     def _on_versions_selected(self, *_args: object) -> None:
         n = len(self.selected_versions())
@@ -473,7 +427,7 @@ class ModelPage(QWidget):
             self.compare(versions)
 
     def compare(self, versions: Sequence[ModelVersion]) -> Any:
-        from app.ui.compare import CompareView
+        from app.ui.pages.catalog.compare import CompareView
 
         if self.compare_view is None:
             self.compare_view = CompareView(

@@ -13,14 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,11 +31,11 @@ from PySide6.QtWidgets import (
 
 from app.domain.models import ModelVersion
 from app.services.browse import BrowseService
+from app.ui.kit.table_model import Index, TableModel
+from app.ui.kit.widgets import exact_time, named
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
-from app.ui.widgets import exact_time, named
 
-_Index = QModelIndex | QPersistentModelIndex
 DIFF_ROLE = Qt.ItemDataRole.UserRole + 1
 NOT_FETCHED = "not fetched yet"
 
@@ -82,7 +75,9 @@ def _num(value: float | None) -> str:
     return f"{value:.6g}"
 
 
-class CompareModel(QAbstractTableModel):
+class CompareModel(TableModel):
+    """Fields as rows (the vertical header names them), versions as columns."""
+
     def __init__(self, tokens: Tokens, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tokens = tokens
@@ -95,6 +90,10 @@ class CompareModel(QAbstractTableModel):
         self._versions = list(versions)
         self._rows = rows
         self._diff = [len(set(values)) > 1 for _f, values in rows]
+        self.headers = tuple(
+            f"v{v.version}" + (f"  ({', '.join(v.aliases)})" if v.aliases else "")
+            for v in self._versions
+        )
         self.endResetModel()
 
     def field_names(self) -> list[str]:
@@ -103,27 +102,19 @@ class CompareModel(QAbstractTableModel):
     def differs(self, field: str) -> bool:
         return self._diff[self.field_names().index(field)]
 
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._versions)
+    def row_count(self) -> int:
+        return len(self._rows)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
         if orientation == Qt.Orientation.Horizontal:
-            if 0 <= section < len(self._versions):
-                v = self._versions[section]
-                return f"v{v.version}" + (f"  ({', '.join(v.aliases)})" if v.aliases else "")
-            return None
-        if 0 <= section < len(self._rows):
+            return super().headerData(section, orientation, role)
+        if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(self._rows):
             return self._rows[section][0]
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self._rows):
             return None
         field, values = self._rows[index.row()]
@@ -180,7 +171,7 @@ class DiffDelegate(QStyledItemDelegate):
         self.tint = QColor(tokens.accent)
         self.tint.setAlpha(34 if not tokens.dark else 60)
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         if index.data(DIFF_ROLE):
             painter.fillRect(option.rect.adjusted(0, 1, 0, -1), self.tint)
         super().paint(painter, option, index)
