@@ -1,6 +1,6 @@
 """The catalog browser's engine: every cached model in memory, searched per keystroke.
 
-Design (PERFORMANCE.md, measured at 100,000 models):
+Design (docs/performance.md, measured at 100,000 models):
 
 * The display columns of all models are read once (``load``, on a worker
   thread) into plain lists for painting and numpy arrays for filtering and
@@ -22,12 +22,14 @@ import json
 import sqlite3
 import threading
 from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from app.domain.errors import CacheError
 from app.domain.models import CatalogQuery
 from app.store import browse as store
 from app.store import catalog_query as engine
@@ -179,6 +181,10 @@ class BrowseService:
     # ---------------------------------------------------------------- loading
     def first_screen(self, sort: str = "updated", descending: bool = True) -> CatalogIndex:
         """One screenful in the requested order, cheap enough to run before first paint."""
+        with _cache_errors(self._path):
+            return self._first_screen(sort, descending)
+
+    def _first_screen(self, sort: str, descending: bool) -> CatalogIndex:
         con = self._con()
         if con is None or not store.has_models_table(con):
             return _build_lists([], [], total=0)
@@ -190,6 +196,10 @@ class BrowseService:
 
     def load(self) -> CatalogIndex:
         """Every cached model, with facet codes and sort ranks (≈1 s at 100k; a worker's job)."""
+        with _cache_errors(self._path):
+            return self._load()
+
+    def _load(self) -> CatalogIndex:
         con = self._con()
         if con is None or not store.has_models_table(con):
             index = _build_lists([], [], total=0)
@@ -609,3 +619,12 @@ def _count(index: CatalogIndex, facet: str, scope: BoolArray | None) -> list[int
         picked = pair_codes if scope is None else pair_codes[scope[rows]]
     counted: list[int] = np.bincount(picked, minlength=size).tolist()
     return counted
+
+
+@contextmanager
+def _cache_errors(path: Path) -> Iterator[None]:
+    """A cache the driver cannot read is a ``CacheError`` the page can show, not a bug."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise CacheError(f"the catalog cache {path} cannot be read: {exc}") from exc

@@ -41,7 +41,7 @@ def check_adapters() -> Check:
             http = HttpBackend(backend)
             try:
                 adapter = registry.build(role, backend, http)
-            except Exception as exc:  # any failure (a lost import) is the finding
+            except Exception as exc:  # noqa: BLE001 - any failure (a lost import) is the finding
                 http.close()
                 return Check("adapters", False, f"{kind} ({role}): {exc}")
             adapter.close()

@@ -464,7 +464,7 @@ def _prefetched(it: Iterator[T], cancel: Cancel, name: str, depth: int = 2) -> I
                 if stop.is_set() or _is_set(cancel) or not put(("item", item)):
                     return
             put(("end", _END))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             put(("error", exc))
         finally:
             close = getattr(it, "close", None)

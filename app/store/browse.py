@@ -3,7 +3,7 @@
 The browser loads the display columns of every cached model once and then
 answers each keystroke from memory plus one FTS5 lookup. Both paths are hot:
 the first screen has to be on screen before SQLAlchemy is even imported
-(PERFORMANCE.md: 0.34 s vs 0.94 s), and an FTS lookup through the plain driver
+(docs/performance.md: 0.34 s vs 0.94 s), and an FTS lookup through the plain driver
 costs a few milliseconds. So this module speaks ``sqlite3`` directly, opens
 the file read-only (``mode=ro``: it can never write or migrate), and returns
 plain tuples that :mod:`app.services.browse` turns into columns.

@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.sync.sig_finished.connect(self._sync_finished)
         self.sync.sig_running_changed.connect(self._sync_running)
         # Pages other than the catalog are built the first time they are shown, so
-        # start-up pays only for what is on screen (PERFORMANCE.md: first paint).
+        # start-up pays only for what is on screen (docs/performance.md, "Start-up").
         self._factories: dict[str, Callable[[], QWidget]] = {
             "catalog": lambda: self.catalog_page,
             "health": self._build_health,

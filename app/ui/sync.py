@@ -9,6 +9,8 @@ requests have timeouts, and the user can cancel between pages.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from threading import Event
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -91,7 +93,7 @@ class SyncController(QObject):
             return False
         sync = self._ctx.sync
 
-        def work(progress, cancel) -> list[SyncResult]:
+        def work(progress: Callable[[int, int, str], None], cancel: Event) -> list[SyncResult]:
             def report(p: SyncProgress) -> None:
                 what = (
                     "removing deleted models"

@@ -72,6 +72,32 @@ def test_dialog_validates_as_you_type(qtbot, tmp_path: Path):
     assert not dialog.ok_button.isEnabled()
 
 
+def test_dialog_greys_out_a_kind_modeldeck_cannot_use_yet(qtbot):
+    dialog = BackendDialog()
+    qtbot.addWidget(dialog)
+    rows = {
+        BackendKind(dialog.kind_combo.itemData(r)): r for r in range(dialog.kind_combo.count())
+    }
+    kserve = rows[BackendKind.KSERVE]
+    item = dialog.kind_combo.model().item(kserve)
+    assert not item.isEnabled()
+    assert "not supported yet" in dialog.kind_combo.itemText(kserve)
+    tip = dialog.kind_combo.itemData(kserve, Qt.ItemDataRole.ToolTipRole)
+    assert "no adapter for kind 'kserve'" in tip
+    # the usable kinds stay selectable, and the dialog opens on one of them
+    assert dialog.kind_combo.model().item(rows[BackendKind.MLFLOW]).isEnabled()
+    assert dialog.kind is not BackendKind.KSERVE
+
+
+def test_editing_a_hand_written_kserve_entry_keeps_its_kind(qtbot):
+    existing = Backend("kube", BackendKind.KSERVE, "https://kube.example:6443")
+    dialog = BackendDialog(existing=existing)
+    qtbot.addWidget(dialog)
+    assert dialog.kind is BackendKind.KSERVE
+    row = dialog.kind_combo.currentIndex()
+    assert dialog.kind_combo.model().item(row).isEnabled()
+
+
 def fill_and_accept(values: dict[str, str]):
     def exec_(self: BackendDialog) -> int:
         self.kind_combo.setCurrentIndex(self.kind_combo.findData(values["kind"]))

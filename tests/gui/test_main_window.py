@@ -219,7 +219,7 @@ def test_screenshot_of_the_main_window(
 
 
 def test_void_qt_calls_do_not_crash_the_interpreter(qtbot) -> None:
-    """Guards the PySide6 6.12.0 none_dealloc crash on Python 3.11 (PERFORMANCE.md):
+    """Guards the PySide6 6.12.0 none_dealloc crash on Python 3.11 (docs/performance.md):
     100,000 calls of void Qt methods in one process must not kill it."""
     from PySide6.QtWidgets import QLabel
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.backends import check_name, check_url, is_loopback_host, is_plain_http
 from app.domain.models import Backend, BackendKind, Credential
+from app.services.backends import kinds as backend_kinds
 from app.ui import icons
 from app.ui.kit.styles import rgba
 from app.ui.kit.widgets import named
@@ -84,6 +86,7 @@ class BackendDialog(QDialog):
             self.kind_combo.addItem(
                 icons.icon(icon, color=t.muted), f"{label}  ·  {role}", kind.value
             )
+        self._disable_unsupported_kinds(existing)
         self.url_edit = QLineEdit()
         self.url_edit.setFont(mono_font())
         self.url_edit.setAccessibleName("URL")
@@ -168,6 +171,24 @@ class BackendDialog(QDialog):
     ) -> BackendDraft | None:
         dialog = cls(parent, existing=existing, taken=taken, tokens=tokens)
         return dialog.draft() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def _disable_unsupported_kinds(self, existing: Backend | None) -> None:
+        """A kind Modeldeck has no adapter for is listed, greyed, with the reason as its
+        tooltip — except the kind of an entry being edited, which stays selectable."""
+        reasons = {info.kind: info.unsupported_reason for info in backend_kinds()}
+        model = self.kind_combo.model()
+        for row in range(self.kind_combo.count()):
+            kind = BackendKind(self.kind_combo.itemData(row))
+            why = reasons.get(kind)
+            if why is None or (existing is not None and existing.kind is kind):
+                continue
+            item = model.item(row) if isinstance(model, QStandardItemModel) else None
+            if item is not None:
+                item.setEnabled(False)
+            self.kind_combo.setItemData(row, why, Qt.ItemDataRole.ToolTipRole)
+            self.kind_combo.setItemText(
+                row, f"{self.kind_combo.itemText(row)}  (not supported yet)"
+            )
 
     # ------------------------------------------------------------ validation
     @property

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.errors import ModeldeckError
 from app.domain.models import ModelVersion
 from app.services.browse import BrowseService
 from app.ui.kit.table_model import Index, TableModel
@@ -344,7 +345,7 @@ class CompareView(QWidget):
             for run_id in missing:
                 try:
                     run = fetcher(source, run_id)
-                except Exception as exc:
+                except ModeldeckError as exc:  # a bug goes to the crash path, not the list
                     errors.append(f"{run_id[:8]}: {exc}")
                 else:
                     got[run_id] = (dict(run.params), dict(run.metrics))

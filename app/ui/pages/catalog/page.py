@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.errors import ModeldeckError
 from app.domain.models import CacheInfo
 from app.services.browse import (
     FACETS,
@@ -268,7 +269,7 @@ class CatalogPage(QWidget):
             # so the window paints rows before numpy and the full load.
             try:
                 preview = self.browse.first_screen(*self._sort)
-            except Exception as exc:
+            except ModeldeckError as exc:
                 self._on_error(exc)
             else:
                 if preview.total:

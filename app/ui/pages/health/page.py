@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.domain.errors import ModeldeckError
 from app.domain.health import (
     WINDOWS,
     FleetReport,
@@ -231,7 +232,7 @@ class HealthPage(QWidget):
         if poll_seconds is None:
             try:
                 poll_seconds = int(service.settings().poll_seconds)
-            except Exception as exc:  # a broken [health] table must not stop the page
+            except ModeldeckError as exc:  # a broken [health] table must not stop the page
                 log.warning("health settings: %s", exc)
                 poll_seconds = 60
         self.poll_seconds = poll_seconds
