@@ -75,9 +75,7 @@ def test_dialog_validates_as_you_type(qtbot, tmp_path: Path):
 def test_dialog_greys_out_a_kind_modeldeck_cannot_use_yet(qtbot):
     dialog = BackendDialog()
     qtbot.addWidget(dialog)
-    rows = {
-        BackendKind(dialog.kind_combo.itemData(r)): r for r in range(dialog.kind_combo.count())
-    }
+    rows = {BackendKind(dialog.kind_combo.itemData(r)): r for r in range(dialog.kind_combo.count())}
     kserve = rows[BackendKind.KSERVE]
     item = dialog.kind_combo.model().item(kserve)
     assert not item.isEnabled()
