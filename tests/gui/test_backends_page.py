@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QDialog
 
 from app.domain.doctor import VerdictCode
@@ -72,18 +73,26 @@ def test_dialog_validates_as_you_type(qtbot, tmp_path: Path):
     assert not dialog.ok_button.isEnabled()
 
 
+def _kind_item(dialog: BackendDialog, row: int) -> QStandardItem:
+    model = dialog.kind_combo.model()
+    assert isinstance(model, QStandardItemModel)
+    item = model.item(row)
+    assert item is not None
+    return item
+
+
 def test_dialog_greys_out_a_kind_modeldeck_cannot_use_yet(qtbot):
     dialog = BackendDialog()
     qtbot.addWidget(dialog)
     rows = {BackendKind(dialog.kind_combo.itemData(r)): r for r in range(dialog.kind_combo.count())}
     kserve = rows[BackendKind.KSERVE]
-    item = dialog.kind_combo.model().item(kserve)
+    item = _kind_item(dialog, kserve)
     assert not item.isEnabled()
     assert "not supported yet" in dialog.kind_combo.itemText(kserve)
     tip = dialog.kind_combo.itemData(kserve, Qt.ItemDataRole.ToolTipRole)
     assert "no adapter for kind 'kserve'" in tip
     # the usable kinds stay selectable, and the dialog opens on one of them
-    assert dialog.kind_combo.model().item(rows[BackendKind.MLFLOW]).isEnabled()
+    assert _kind_item(dialog, rows[BackendKind.MLFLOW]).isEnabled()
     assert dialog.kind is not BackendKind.KSERVE
 
 
@@ -93,7 +102,7 @@ def test_editing_a_hand_written_kserve_entry_keeps_its_kind(qtbot):
     qtbot.addWidget(dialog)
     assert dialog.kind is BackendKind.KSERVE
     row = dialog.kind_combo.currentIndex()
-    assert dialog.kind_combo.model().item(row).isEnabled()
+    assert _kind_item(dialog, row).isEnabled()
 
 
 def fill_and_accept(values: dict[str, str]):
