@@ -26,6 +26,15 @@ a real server, see docs/testing.md):
 
 Every reply is validated with pydantic before anything is built from it; a
 reply that does not fit raises ``BadResponse`` naming the field.
+
+Writes (every ``Capability``; seen on MLflow 3.17): ``registered-models/alias`` POST
+``{name, alias, version}`` / DELETE ``{name, alias}``; ``registered-models/set-tag``
+POST / ``delete-tag`` DELETE; ``model-versions/set-tag`` POST / ``delete-tag`` DELETE;
+``registered-models/update`` and ``model-versions/update`` PATCH ``{…, description}``
+(``""`` clears it). DELETE takes its arguments as a JSON body. Deleting an alias or a
+tag that is not there answers 200; an unknown model or version answers 404, a
+reserved alias (``latest``, ``v<N>``) 400. Each write is sent once
+(``idempotent=False``): the caller re-reads when a reply is lost.
 """
 
 from __future__ import annotations
@@ -53,6 +62,7 @@ from app.domain.models import (
     VersionStatus,
     utc_from_ms,
 )
+from app.domain.registry import Capability
 
 log = logging.getLogger(__name__)
 
@@ -237,6 +247,8 @@ class MlflowSource:
     """An MLflow Model Registry (tracking server) as a :class:`CatalogSource`."""
 
     kind = "mlflow"
+    #: MLflow's REST API does every registry write Modeldeck knows
+    capabilities: frozenset[Capability] = frozenset(Capability)
 
     def __init__(
         self,
@@ -606,6 +618,50 @@ class MlflowSource:
             metrics=metrics,
             tags={t.key: t.value for t in run.data.tags},
             link=self.run_link(run.info.experiment_id, run_id),
+        )
+
+    # ---------------------------------------------------------- writes (sent once)
+    def _write(self, method: str, endpoint: str, body: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._stats.requests += 1
+        self._http.request(method, f"{API}/{endpoint}", json=dict(body), idempotent=False)
+
+    def set_alias(self, model: str, alias: str, version: str) -> None:
+        self._write(
+            "POST", "registered-models/alias", {"name": model, "alias": alias, "version": version}
+        )
+
+    def delete_alias(self, model: str, alias: str) -> None:
+        self._write("DELETE", "registered-models/alias", {"name": model, "alias": alias})
+
+    def set_model_tag(self, model: str, key: str, value: str) -> None:
+        self._write(
+            "POST", "registered-models/set-tag", {"name": model, "key": key, "value": value}
+        )
+
+    def delete_model_tag(self, model: str, key: str) -> None:
+        self._write("DELETE", "registered-models/delete-tag", {"name": model, "key": key})
+
+    def set_version_tag(self, model: str, version: str, key: str, value: str) -> None:
+        self._write(
+            "POST",
+            "model-versions/set-tag",
+            {"name": model, "version": version, "key": key, "value": value},
+        )
+
+    def delete_version_tag(self, model: str, version: str, key: str) -> None:
+        self._write(
+            "DELETE", "model-versions/delete-tag", {"name": model, "version": version, "key": key}
+        )
+
+    def update_model_description(self, model: str, text: str) -> None:
+        self._write("PATCH", "registered-models/update", {"name": model, "description": text})
+
+    def update_version_description(self, model: str, version: str, text: str) -> None:
+        self._write(
+            "PATCH",
+            "model-versions/update",
+            {"name": model, "version": version, "description": text},
         )
 
 

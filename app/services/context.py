@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from app.services.deploy import DeployService
     from app.services.doctor import DoctorService
     from app.services.health import HealthService
+    from app.services.registry import RegistryWriteService
     from app.services.settings import SettingsFile
     from app.services.sync import SyncService
 
@@ -86,6 +87,14 @@ class AppContext:
         from app.services.deploy import DeployService
 
         return DeployService(self.cache, self.backends, self.audit)
+
+    @cached_property
+    def registry(self) -> RegistryWriteService:
+        """Registry writes (aliases, tags, descriptions): plan, apply once, re-read into
+        the cache, audit."""
+        from app.services.registry import RegistryWriteService
+
+        return RegistryWriteService(self.cache, self.backends, self.audit)
 
     def close(self) -> None:
         if "health" in self.__dict__:
