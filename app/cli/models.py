@@ -1,5 +1,6 @@
 """``modeldeck models list|show`` and ``modeldeck cache info``: the cached catalog, the
-headless face of ``CatalogService``.
+headless face of ``CatalogService``. The registry writes under ``models`` (``tag``,
+``describe``, ``alias``) live in ``app.cli.registry``.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import dataclasses
 import sys
 from typing import TYPE_CHECKING, TextIO
 
+from app.cli import registry
 from app.cli.output import Exit, Parser, UsageError, ago, emit_json, table
 from app.domain.models import CatalogQuery, ModelDetail, RegisteredModel
 from app.domain.text import counted, plural
@@ -19,7 +21,9 @@ if TYPE_CHECKING:
 
 
 def register(sub: Subcommands, common: Parser) -> None:
-    models = sub.add_parser("models", parents=[common], help="browse the cached catalog")
+    models = sub.add_parser(
+        "models", parents=[common], help="browse the cached catalog; tag, describe, alias"
+    )
     msub = models.add_subparsers(dest="models_command", metavar="ACTION", parser_class=Parser)
     msub.required = True
     ml = msub.add_parser("list", parents=[common], help="list or search cached models")
@@ -38,6 +42,7 @@ def register(sub: Subcommands, common: Parser) -> None:
     ms.add_argument("name")
     ms.add_argument("--source", metavar="NAME", help="registry, when the name is in several")
     ms.set_defaults(handler=_cmd_show)
+    registry.register(msub, common)
 
     cache = sub.add_parser("cache", parents=[common], help="the local catalog cache")
     csub = cache.add_subparsers(dest="cache_command", metavar="ACTION", parser_class=Parser)
