@@ -24,12 +24,14 @@ from app.adapters.probe import KindProbe
 from app.adapters.targets import DeploymentTarget
 from app.domain.doctor import Verdict
 from app.domain.errors import ConfigError
-from app.domain.kinds import KINDS, ROLE_NOUNS, Role, spec
+from app.domain.kinds import KINDS, ROLE_NOUNS, Role, is_demo, spec
 from app.domain.models import Backend, BackendKind, Credential
 
 CatalogFactory = Callable[[Backend, HttpBackend], CatalogSource]
 TargetFactory = Callable[[Backend, HttpBackend], DeploymentTarget]
 MetricsFactory = Callable[[Backend, HttpBackend], MetricsSource]
+#: a verdict reached without a connection (the demo's simulated backends)
+LocalProbe = Callable[[Backend], Verdict]
 Adapter = CatalogSource | DeploymentTarget | MetricsSource
 
 
@@ -41,6 +43,8 @@ class KindAdapters:
     deploy: TargetFactory | None = None
     metrics: MetricsFactory | None = None
     probe: KindProbe = field(default_factory=KindProbe)
+    #: the doctor's verdict without any connection (set for in-process kinds)
+    local_probe: LocalProbe | None = None
 
     def factory(self, role: Role) -> object | None:
         return {Role.CATALOG: self.catalog, Role.DEPLOY: self.deploy, Role.METRICS: self.metrics}[
@@ -70,6 +74,33 @@ def _prometheus(backend: Backend, http: HttpBackend) -> MetricsSource:
     return PrometheusSource(http)
 
 
+def _demo_registry(backend: Backend, http: HttpBackend) -> CatalogSource:
+    from app.adapters.demo.catalog import DemoRegistry
+
+    http.close()  # in process: nothing is contacted
+    return DemoRegistry(backend)
+
+
+def _demo_cluster(backend: Backend, http: HttpBackend) -> DeploymentTarget:
+    from app.adapters.demo.cluster import DemoCluster
+
+    http.close()
+    return DemoCluster(backend)
+
+
+def _demo_metrics(backend: Backend, http: HttpBackend) -> MetricsSource:
+    from app.adapters.demo.metrics import DemoMetrics
+
+    http.close()
+    return DemoMetrics(backend)
+
+
+def _demo_probe(backend: Backend) -> Verdict:
+    from app.adapters.demo.probe import verdict
+
+    return verdict(backend)
+
+
 ADAPTERS: Mapping[BackendKind, KindAdapters] = {
     BackendKind.MLFLOW: KindAdapters(
         catalog=_mlflow,
@@ -84,6 +115,10 @@ ADAPTERS: Mapping[BackendKind, KindAdapters] = {
         probe=KindProbe(probes.check_prometheus, probes.looks_prometheus),
     ),
     BackendKind.KSERVE: KindAdapters(probe=KindProbe(unprobed=probes.KSERVE_UNPROBED)),
+    # the demo workspace's simulated backends (app.adapters.demo), in process
+    BackendKind.DEMO_REGISTRY: KindAdapters(catalog=_demo_registry, local_probe=_demo_probe),
+    BackendKind.DEMO_CLUSTER: KindAdapters(deploy=_demo_cluster, local_probe=_demo_probe),
+    BackendKind.DEMO_METRICS: KindAdapters(metrics=_demo_metrics, local_probe=_demo_probe),
 }
 
 #: the doctor's probes, per kind
@@ -100,9 +135,11 @@ def supports(kind: BackendKind, role: Role | None = None) -> bool:
     return bool(found) if role is None else role in found
 
 
-def supported_kinds(role: Role | None = None) -> tuple[BackendKind, ...]:
-    """The kinds Modeldeck can use in ``role`` (in any role when None), in declared order."""
-    return tuple(k for k in KINDS if supports(k, role))
+def supported_kinds(role: Role | None = None, *, demo: bool = False) -> tuple[BackendKind, ...]:
+    """The kinds Modeldeck can use in ``role`` (in any role when None), in declared order;
+    the demo workspace's simulated kinds only with ``demo=True`` (they are never offered
+    to a user adding a backend)."""
+    return tuple(k for k in KINDS if supports(k, role) and (demo or not is_demo(k)))
 
 
 def unsupported(kind: BackendKind, role: Role | None = None) -> str | None:
@@ -165,4 +202,7 @@ def probe(
     transport: httpx.BaseTransport | None = None,
 ) -> Verdict:
     """The connection doctor's verdict on ``backend`` now, by its kind's probe."""
+    local = adapters(backend.kind).local_probe
+    if local is not None:
+        return local(backend)
     return probes.probe(backend, credential, PROBES, transport=transport)

@@ -35,6 +35,13 @@ _CLUSTER_METRICS_OPTIONS = {
 }
 
 
+#: the URL every demo backend shows: a reserved name that never resolves (RFC 2606)
+DEMO_URL_HINT = "https://NAME.demo.invalid"
+_DEMO_OPTIONS = {
+    "workspace": "the demo workspace's data directory whose generated state this simulates",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class KindSpec:
     """One backend kind as the CLI, the GUI and the services describe it."""
@@ -61,6 +68,10 @@ class KindSpec:
     option_prefixes: tuple[str, ...] = ()
     #: the health signals of apps deployed on this kind (None: no defaults of its own)
     metrics: KindMetrics | None = None
+    #: a simulated backend of the demo workspace (generated data, nothing contacted):
+    #: badged "demo" wherever it is shown, never offered as a kind to add, and refused
+    #: by ``backends add`` outside the demo workspace
+    demo: bool = False
 
     def plays(self, role: Role) -> bool:
         return role in self.roles
@@ -132,6 +143,52 @@ KINDS: Mapping[BackendKind, KindSpec] = {
             },
             option_prefixes=("promql.",),
         ),
+        KindSpec(
+            BackendKind.DEMO_REGISTRY,
+            label="Demo registry",
+            noun="registry",
+            nouns="registries",
+            role_label="Registry",
+            icon="database-outline",
+            url_hint=DEMO_URL_HINT,
+            roles=frozenset({Role.CATALOG}),
+            options={**_DEMO_OPTIONS},
+            demo=True,
+        ),
+        KindSpec(
+            BackendKind.DEMO_CLUSTER,
+            label="Demo cluster",
+            noun="cluster",
+            nouns="clusters",
+            role_label="Cluster",
+            icon="server-network",
+            url_hint=DEMO_URL_HINT,
+            roles=frozenset({Role.DEPLOY}),
+            options={
+                **_DEMO_OPTIONS,
+                **_CLUSTER_METRICS_OPTIONS,
+                "registry": "name of the demo registry whose models this cluster serves",
+            },
+            option_prefixes=("promql.",),
+            # simulates a Ray Serve cluster running Modeldeck's serving app
+            metrics=RAY_SERVE_METRICS,
+            demo=True,
+        ),
+        KindSpec(
+            BackendKind.DEMO_METRICS,
+            label="Demo metrics",
+            noun="metrics source",
+            nouns="metrics sources",
+            role_label="Metrics",
+            icon="chart-line",
+            url_hint=DEMO_URL_HINT,
+            roles=frozenset({Role.METRICS}),
+            options={
+                **_DEMO_OPTIONS,
+                "scrape_interval": "the simulated scrape interval (default 15s)",
+            },
+            demo=True,
+        ),
     )
 }
 
@@ -151,9 +208,27 @@ def spec(kind: BackendKind) -> KindSpec:
     return KINDS[kind]
 
 
-def kinds(role: Role | None = None) -> tuple[KindSpec, ...]:
-    """Every kind's spec in declaration order; with ``role``, those that play it."""
-    return tuple(s for s in KINDS.values() if role is None or role in s.roles)
+def kinds(role: Role | None = None, *, demo: bool = False) -> tuple[KindSpec, ...]:
+    """Every kind's spec in declaration order; with ``role``, those that play it.
+    The demo workspace's simulated kinds only with ``demo=True``."""
+    return tuple(
+        s for s in KINDS.values() if (role is None or role in s.roles) and (demo or not s.demo)
+    )
+
+
+def is_demo(kind: BackendKind) -> bool:
+    """Is ``kind`` one of the demo workspace's simulated kinds?"""
+    return KINDS[kind].demo
+
+
+def demo_refusal(kind: BackendKind) -> str:
+    """Why a demo kind cannot be added to a real workspace, in one line."""
+    s = KINDS[kind]
+    return (
+        f"{kind} is the demo workspace's simulated {s.noun}: it answers from generated "
+        "data and never contacts a server, so it cannot be added to a real workspace; "
+        "try it with: modeldeck demo"
+    )
 
 
 def metrics_of(kind: BackendKind | None) -> KindMetrics:

@@ -32,6 +32,11 @@ class BackendKind(enum.StrEnum):
     RAY_SERVE = "ray-serve"
     PROMETHEUS = "prometheus"
     KSERVE = "kserve"
+    #: the demo workspace's simulated registry, cluster and metrics source (in-process,
+    #: generated data; refused outside the demo workspace)
+    DEMO_REGISTRY = "demo-registry"
+    DEMO_CLUSTER = "demo-cluster"
+    DEMO_METRICS = "demo-metrics"
     # what each kind is (label, roles, options ...): app.domain.kinds.KINDS
 
 

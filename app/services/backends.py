@@ -19,7 +19,7 @@ from app.adapters import registry
 from app.adapters.http import HttpBackend
 from app.domain.backends import check_name, check_options, check_url, transport_problem
 from app.domain.errors import ConfigError, CredentialError, KeyringUnavailable, NotConfigured
-from app.domain.kinds import KindSpec, Role, spec
+from app.domain.kinds import KindSpec, Role, demo_refusal, spec
 from app.domain.models import Backend, BackendKind, Credential
 from app.services.settings import SettingsFile, SettingsProblem
 
@@ -30,6 +30,23 @@ class SecretStore(Protocol):
     def get(self, name: str) -> Credential | None: ...
     def set(self, name: str, credential: Credential) -> None: ...
     def delete(self, name: str) -> bool: ...
+
+
+class SessionSecrets:
+    """Secrets kept in memory for this session only (the demo workspace: nothing it
+    does reads or writes the OS keyring)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, Credential] = {}
+
+    def get(self, name: str) -> Credential | None:
+        return self._items.get(name)
+
+    def set(self, name: str, credential: Credential) -> None:
+        self._items[name] = credential
+
+    def delete(self, name: str) -> bool:
+        return self._items.pop(name, None) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +98,11 @@ def validate(backend: Backend) -> None:
 class BackendService:
     """List, add, remove and connect to configured backends. Thread-safe."""
 
-    def __init__(self, settings: SettingsFile, secrets: SecretStore) -> None:
+    def __init__(self, settings: SettingsFile, secrets: SecretStore, *, demo: bool = False) -> None:
         self._settings = settings
         self._secrets = secrets
+        #: the demo workspace: its simulated kinds may be added here (and only here)
+        self.demo = demo
         self._lock = threading.RLock()
         self._session: dict[str, Credential] = {}
         self._backends: dict[str, Backend] = {}
@@ -178,6 +197,8 @@ class BackendService:
         unusable = registry.unsupported(backend.kind)
         if unusable:
             raise ConfigError(unusable)
+        if spec(backend.kind).demo and not self.demo:
+            raise ConfigError(demo_refusal(backend.kind))
         with self._lock:
             self._ensure()
             if backend.name in self._backends and not replace:

@@ -30,8 +30,8 @@ class AppContext:
         self.workspace = workspace
         self.cache = cache
         self.catalog = CatalogService(cache)
-        #: True when this is the generated demo workspace
-        self.demo = demo
+        #: True when this is the generated demo workspace (asked for, or found to be)
+        self.demo = demo or workspace.is_demo
 
     @classmethod
     def build(cls, workspace: Workspace, *, demo: bool = False) -> AppContext:
@@ -49,8 +49,12 @@ class AppContext:
     def backends(self) -> BackendService:
         """Configured backends and their secrets (settings file + OS keyring, read lazily)."""
         from app.adapters.secrets import KeyringSecrets
-        from app.services.backends import BackendService
+        from app.services.backends import BackendService, SessionSecrets
 
+        if self.demo:
+            # the demo's backends are simulated and need no secret: the OS keyring (where
+            # the real workspace's secrets live) is never read nor written from the demo
+            return BackendService(self.settings, SessionSecrets(), demo=True)
         return BackendService(self.settings, KeyringSecrets())
 
     @cached_property

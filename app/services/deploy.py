@@ -29,7 +29,13 @@ from app.domain.errors import (
     NotFound,
 )
 from app.domain.kinds import Role
-from app.domain.models import Backend, Deployment, DeploymentStatus, VersionStatus
+from app.domain.models import (
+    Backend,
+    BackendKind,
+    Deployment,
+    DeploymentStatus,
+    VersionStatus,
+)
 from app.services.audit import AuditService, now_iso
 from app.services.backends import BackendService
 from app.store import deploy as journal_store
@@ -110,29 +116,39 @@ class DeployService:
         registry = self._option(target, "registry")
         if not registry:
             return Check(name, False, f"set the 'registry' option of {target} (an MLflow backend)")
-        from app.adapters.mlflow import MlflowSource
-
         try:
-            backend = self._backends.get(registry)
-            source = MlflowSource(
-                backend, http=self._backends.connect_http(registry), concurrency=1
-            )
-            try:
-                versions = source.versions_of([model]).get(model, [])
-            finally:
-                source.close()
+            versions = self._registry_versions(registry, model)
         except ModeldeckError as exc:
             return Check(name, False, str(exc))
-        found = next((v for v in versions if v.version == version), None)
-        if found is None:
-            known = ", ".join(sorted((v.version for v in versions), key=int)) or "none"
+        statuses = dict(versions)
+        if version not in statuses:
+            known = ", ".join(sorted(statuses, key=int)) or "none"
             return Check(
                 name, False, f"no version {version} of {model} in {registry} (known: {known})"
             )
-        status = VersionStatus.parse(found.status)
+        status = VersionStatus.parse(statuses[version])
         if status is not VersionStatus.READY:
             return Check(name, False, f"its status is {status}")
         return Check(name, True, registry)
+
+    def _registry_versions(self, name: str, model: str) -> list[tuple[str, str | None]]:
+        """(version, status) of every version of ``model`` in registry ``name``, asked now."""
+        backend = self._backends.get(name)
+        if backend.kind is BackendKind.MLFLOW:
+            from app.adapters.mlflow import MlflowSource
+
+            source = MlflowSource(backend, http=self._backends.connect_http(name), concurrency=1)
+            try:
+                return [(v.version, v.status) for v in source.versions_of([model]).get(model, [])]
+            finally:
+                source.close()
+        # any other registry kind through its CatalogSource (the kind registry's)
+        other = registry.catalog_source(backend, self._backends.connect_http(name))
+        try:
+            entry = other.get_model(model)
+        finally:
+            other.close()
+        return [(v.version, str(v.status)) for v in entry.versions] if entry is not None else []
 
     def _app_args(self, target: str, model: str, version: str) -> dict[str, Any]:
         registry = self._option(target, "registry")

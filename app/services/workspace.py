@@ -15,6 +15,9 @@ import platformdirs
 from app import APP_ID
 
 HOME_ENV = "MODELDECK_HOME"
+#: written by ``modeldeck demo`` into the demo workspace's data dir (the demo world:
+#: app.adapters.demo.world); its presence is what makes a workspace the demo one
+DEMO_MARKER = "demo-world.json"
 
 
 @dataclass(frozen=True)
@@ -27,8 +30,7 @@ class Workspace:
     def resolve(cls, home: str | os.PathLike[str] | None = None) -> Workspace:
         home = home or os.environ.get(HOME_ENV) or None
         if home:
-            root = Path(home).expanduser().resolve()
-            return cls(root / "config", root / "data", root / "logs")
+            return cls.under(Path(home).expanduser().resolve())
         dirs = platformdirs.PlatformDirs(appname=APP_ID, appauthor=False)
         return cls(Path(dirs.user_config_dir), Path(dirs.user_data_dir), Path(dirs.user_log_dir))
 
@@ -42,9 +44,27 @@ class Workspace:
 
     @property
     def demo(self) -> Workspace:
-        """The demo workspace lives apart, so it never mixes with real data."""
-        root = self.data_dir / "demo"
-        return Workspace(root / "config", root / "data", self.log_dir)
+        """The demo workspace lives apart, so it never mixes with real data.
+
+        Everything of it — config, cache, logs — is under ``<data dir>/demo``, so
+        ``modeldeck --home <data dir>/demo COMMAND`` runs any command on the demo, and
+        nothing the demo does writes to the real workspace's files."""
+        return Workspace.under(self.data_dir / "demo")
+
+    @classmethod
+    def under(cls, root: Path) -> Workspace:
+        """The workspace of ``--home root``: config, data and logs under ``root``."""
+        return cls(root / "config", root / "data", root / "logs")
+
+    @property
+    def root(self) -> Path:
+        """The directory this workspace lives under (``--home``), when it has one."""
+        return self.data_dir.parent
+
+    @property
+    def is_demo(self) -> bool:
+        """Is this the generated demo workspace (``modeldeck demo`` made it)?"""
+        return (self.data_dir / DEMO_MARKER).is_file()
 
     def ensure(self) -> Workspace:
         for d in (self.config_dir, self.data_dir, self.log_dir):
