@@ -41,10 +41,10 @@ apt-deps:
 	  else echo "missing apt packages:$$need (run as root or: sudo apt-get install$$need)"; exit 1; fi; \
 	fi
 
-$(BACKENDS_DIR)/venv-mlflow/.installed-$(MLFLOW_VERSION):
+$(BACKENDS_DIR)/venv-mlflow/.installed-$(MLFLOW_VERSION)-auth:
 	mkdir -p $(BACKENDS_DIR)
 	test -x $(BACKENDS_DIR)/venv-mlflow/bin/python || $(PYTHON) -m venv $(BACKENDS_DIR)/venv-mlflow
-	$(BACKENDS_DIR)/venv-mlflow/bin/python -m pip install --quiet "mlflow==$(MLFLOW_VERSION)"
+	$(BACKENDS_DIR)/venv-mlflow/bin/python -m pip install --quiet "mlflow[auth]==$(MLFLOW_VERSION)"
 	touch $@
 
 # Ray Serve head for the deploy tests: the replicas load MLflow models, so mlflow and
@@ -55,7 +55,7 @@ $(BACKENDS_DIR)/venv-ray/.installed-$(RAY_VERSION)-$(MLFLOW_VERSION):
 	$(BACKENDS_DIR)/venv-ray/bin/python -m pip install --quiet "ray[serve]==$(RAY_VERSION)" "mlflow==$(MLFLOW_VERSION)" scikit-learn
 	touch $@
 
-backend-venvs: $(BACKENDS_DIR)/venv-mlflow/.installed-$(MLFLOW_VERSION) $(BACKENDS_DIR)/venv-ray/.installed-$(RAY_VERSION)-$(MLFLOW_VERSION)
+backend-venvs: $(BACKENDS_DIR)/venv-mlflow/.installed-$(MLFLOW_VERSION)-auth $(BACKENDS_DIR)/venv-ray/.installed-$(RAY_VERSION)-$(MLFLOW_VERSION)
 
 test-deps: setup apt-deps backend-venvs
 

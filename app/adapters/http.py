@@ -173,6 +173,27 @@ class HttpBackend:
         idempotent: bool,
     ) -> Any:
         """Send one request, return the decoded JSON body (``None`` for an empty body)."""
+        return self._decode(
+            self._response(method, path, params=params, json=json, idempotent=idempotent)
+        )
+
+    def get_text(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """GET a text body (e.g. an artifact file), with the retries and error mapping of
+        :meth:`request`."""
+        response = self._response("GET", path, params=params, json=None, idempotent=True)
+        if response.status_code >= 400:
+            self._decode(response)  # raises the mapped error
+        return response.text
+
+    def _response(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        idempotent: bool,
+    ) -> httpx.Response:
         attempts = 1 + (self.retries if idempotent else 0)
         for attempt in range(1, attempts + 1):
             try:
@@ -185,7 +206,7 @@ class HttpBackend:
             if response.status_code in RETRY_STATUS and attempt < attempts:
                 self._pause(attempt, f"{method} {path}: HTTP {response.status_code}")
                 continue
-            return self._decode(response)
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _pause(self, attempt: int, why: str) -> None:

@@ -664,7 +664,25 @@ class MlflowSource:
             {"name": model, "version": version, "description": text},
         )
 
+    # ---------------------------------------------------------- artifacts (read)
+    def version_signature(self, model: str, version: str) -> bool:
+        """Does ``version``'s ``MLmodel`` declare a model signature? Read from the
+        server's ``model-versions/get-artifact?path=MLmodel`` (the promotion gate's
+        ``signature`` check); a version without an ``MLmodel`` file has none."""
+        with self._lock:
+            self._stats.requests += 1
+        try:
+            text = self._http.get_text(
+                "/model-versions/get-artifact",
+                params={"name": model, "version": version, "path": "MLmodel"},
+            )
+        except BackendNotFound:
+            return False
+        return _SIGNATURE_IN_MLMODEL.search(text) is not None
 
+
+#: a top-level ``signature:`` mapping in an MLmodel (YAML) file
+_SIGNATURE_IN_MLMODEL = re.compile(r"^signature:[ \t]*(\n[ \t]+\S|\{[^}\s])", re.MULTILINE)
 _EXPERIMENT_IN_SOURCE = re.compile(r"(?:^|/)([0-9]+)/([0-9a-f]{32})/artifacts(?:/|$)")
 
 

@@ -77,6 +77,13 @@ def register(msub: Subcommands, common: Parser) -> None:
     aset.add_argument("model")
     aset.add_argument("alias")
     aset.add_argument("version")
+    aset.add_argument(
+        "--override",
+        action="store_true",
+        help="move it although the policy gate is closed (rules with override = "
+        '"with-reason"; audited as an override)',
+    )
+    aset.add_argument("--reason", metavar="TEXT", help="why the override (required with it)")
     aset.set_defaults(handler=_cmd_alias_set)
     arm = asub.add_parser("remove", parents=[common, confirm], help="remove an alias")
     arm.add_argument("model")
@@ -114,8 +121,33 @@ def _cmd_describe(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int
 
 
 def _cmd_alias_set(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    if args.reason is not None and not args.override:
+        raise UsageError("alias set: --reason goes with --override")
+    if args.override and not (args.reason or "").strip():
+        raise UsageError("alias set: --override needs --reason TEXT")
     plan = ctx.registry.plan_alias_move(args.model, args.alias, args.version, source=args.source)
-    return finish(ctx, args, out, plan)
+    # the policy gate (app.services.governance) sits between the plan and the apply
+    promotion = ctx.governance.plan_promotion(plan, override=args.override, reason=args.reason)
+    if args.dry_run or plan.no_op or not promotion.allowed:
+        if args.json:
+            emit_json({"plan": plan.to_json(), "gate": promotion.evidence(), "applied": False}, out)
+        else:
+            out.write(promotion.text() + "\n")
+        if not (args.dry_run or plan.no_op):
+            ctx.governance.promote(promotion)  # records the refusal, raises GateRefused
+        return Exit.OK if promotion.allowed or plan.no_op else Exit.ERROR
+    if not args.json:
+        print(promotion.gate.text(), file=sys.stderr)
+        if promotion.decision.overridden:
+            print(f"OVERRIDE: {promotion.decision.why}", file=sys.stderr)
+    return finish(
+        ctx,
+        args,
+        out,
+        plan,
+        audit_action=promotion.audit_action,
+        evidence=promotion.evidence(),
+    )
 
 
 def _cmd_alias_remove(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from app.services.backends import BackendService
     from app.services.deploy import DeployService
     from app.services.doctor import DoctorService
+    from app.services.governance import GovernanceService
     from app.services.health import HealthService
     from app.services.registry import RegistryWriteService
     from app.services.settings import SettingsFile
@@ -99,6 +100,21 @@ class AppContext:
         from app.services.registry import RegistryWriteService
 
         return RegistryWriteService(self.cache, self.backends, self.audit)
+
+    @cached_property
+    def governance(self) -> GovernanceService:
+        """The alias policy (``policy.toml`` in the config dir), approvals as registry
+        version tags, and the promotion gate between an alias move's plan and apply."""
+        from app.services.governance import POLICY_FILE, FilePolicyStore, GovernanceService
+
+        return GovernanceService(
+            self.catalog,
+            self.registry,
+            self.health,
+            self.audit,
+            self.backends,
+            store=FilePolicyStore(self.workspace.config_dir / POLICY_FILE),
+        )
 
     def close(self) -> None:
         if "health" in self.__dict__:

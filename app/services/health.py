@@ -52,6 +52,9 @@ from app.domain.errors import (
 )
 from app.domain.health import (
     DEFAULT_THRESHOLDS,
+    ERROR_RATE,
+    LATENCY_P95,
+    RPS,
     WINDOWS,
     CachedSignal,
     DeploymentHealth,
@@ -74,10 +77,12 @@ from app.domain.health import (
     rate_range,
     render_promql,
     replica_threshold,
+    version_of,
     worst_first,
 )
 from app.domain.kinds import Role, metrics_of
 from app.domain.models import Backend, Credential, Deployment
+from app.domain.policy import CanaryFigures
 from app.services.backends import BackendService
 from app.services.catalog import CatalogService
 from app.services.settings import HealthSettings, ModelHealthSettings, SettingsFile
@@ -609,6 +614,147 @@ class HealthService:
         if window != "custom":
             self._save([row], window, replace_apps=[(target, app, window)])
         return row
+
+    # ------------------------------------------------------------- one version's canary
+    def version_canary(
+        self,
+        model: str,
+        version: str,
+        *,
+        minutes: float,
+        model_source: str | None = None,
+        at: float | None = None,
+    ) -> list[CanaryFigures]:
+        """``version``'s traffic on every cached deployment of ``model`` that serves it
+        (the promotion gate's ``healthy_canary`` evidence): how long it has served
+        without a gap up to now, and its error rate and p95 latency over the last
+        ``minutes`` — from the serving app's per-version counters during a canary (else
+        the kind's signals by its version label), from the whole app when the version
+        is the only one. A source or query that fails is the figure's ``problem``."""
+        now = self._clock() if at is None else at
+        window_s = max(60, round(minutes * 60))
+        found = [
+            d
+            for d in self._catalog.deployments()
+            if d.model_name == model
+            and version in d.traffic
+            and (model_source is None or d.model_source in (None, model_source))
+        ]
+        out: list[CanaryFigures] = []
+        for sp in self._plans(found):
+            if sp.problem is not None or sp.backend is None:
+                why = sp.problem or f"no metrics backend {sp.name!r}"
+                out += [_no_figures(p, version, window_s, why) for p in sp.plans]
+                continue
+            try:
+                source = self.source(sp.name)
+                for p in sp.plans:
+                    out.append(self._version_figures(source, p, version, now, window_s))
+            except BackendError as exc:
+                out += [_no_figures(p, version, window_s, str(exc)) for p in sp.plans]
+        return out
+
+    def _version_figures(
+        self, source: MetricsSource, p: _Plan, version: str, now: float, window_s: int
+    ) -> CanaryFigures:
+        d = p.deployment
+        specs = {s.key: s for s in p.signals}
+        if not all(k in specs for k in (RPS, ERROR_RATE, LATENCY_P95)):
+            return _no_figures(p, version, window_s, "no rps/error-rate/p95 signals for its kind")
+        lookback = min(max(4 * window_s, 3600), 86400)
+        step = max(range_step(lookback, source.scrape_interval_s), math.ceil(lookback / 720))
+        rate = rate_range(step, source.scrape_interval_s, p.metrics.min_rate_s)
+        # (specs, grouping, does a series need its version label?) tried in order
+        ways: list[tuple[dict[str, SignalSpec], list[str], bool]] = []
+        if len(d.traffic) > 1:
+            own = {k: p.metrics.version_signal(k) for k in (RPS, ERROR_RATE, LATENCY_P95)}
+            if all(s is not None for s in own.values()) and not (p.own & set(own)):
+                ways.append(
+                    (
+                        {k: s for k, s in own.items() if s is not None},
+                        [p.metrics.app_label, p.metrics.version_signal_label],
+                        True,
+                    )
+                )
+            if p.metrics.version_label:
+                ways.append((specs, [p.metrics.app_label, p.metrics.version_label], True))
+        else:
+            ways.append((specs, [p.metrics.app_label], False))
+        problem = "no per-version series for this version"
+        for chosen, by, split in ways:
+            rendered = render_promql(
+                chosen[RPS].promql, selector=p.app_selector(), by=by, rate_s=rate, app=d.app
+            )
+            try:
+                traffic = source.range(rendered, now - lookback, now, step)
+            except BadQuery as exc:
+                problem = f"{chosen[RPS].label}: {exc.detail}"
+                continue
+            mine = [s for s in traffic if not split or version_of(s.labels, d) == version]
+            if not mine:
+                continue
+            served = _served_s(mine, now, step, lookback)
+            figures: dict[str, float | None] = {}
+            for key in (ERROR_RATE, LATENCY_P95):
+                promql = render_promql(
+                    chosen[key].promql, selector=p.app_selector(), by=by, rate_s=window_s
+                )
+                try:
+                    got = source.instant(promql, now)
+                except BadQuery as exc:
+                    return _no_figures(p, version, window_s, f"{chosen[key].label}: {exc.detail}")
+                values = [
+                    s.v[-1]
+                    for s in got
+                    if s.v
+                    and math.isfinite(s.v[-1])
+                    and (not split or version_of(s.labels, d) == version)
+                ]
+                figures[key] = max(values) if values else None
+            rps_now = [s.v[i] for s in mine for i in range(len(s.t)) if now - s.t[i] <= window_s]
+            finite = [v for v in rps_now if math.isfinite(v)]
+            requests = sum(finite) / len(finite) * window_s if finite else None
+            return CanaryFigures(
+                d.target,
+                d.app,
+                int(d.traffic.get(version, 0)),
+                window_s,
+                served,
+                requests,
+                figures[ERROR_RATE],
+                figures[LATENCY_P95],
+            )
+        return _no_figures(p, version, window_s, problem)
+
+
+def _no_figures(p: _Plan, version: str, window_s: int, why: str) -> CanaryFigures:
+    d = p.deployment
+    return CanaryFigures(
+        d.target, d.app, int(d.traffic.get(version, 0)), window_s, 0.0, problem=why
+    )
+
+
+def _served_s(series: Sequence[Series], now: float, step: int, lookback: int) -> float:
+    """How long the summed request rate of ``series`` has been above 0 without a gap,
+    ending at the newest point (which must be recent), capped at ``lookback``."""
+    total: dict[float, float] = defaultdict(float)
+    for s in series:
+        for t, v in zip(s.t, s.v, strict=True):
+            if math.isfinite(v):
+                total[t] += v
+    times = sorted(total)
+    if not times or now - times[-1] > max(2 * step, 300):
+        return 0.0
+    start: float | None = None
+    for t in reversed(times):
+        if total[t] <= 0:
+            break
+        if start is not None and start - t > 2 * step:
+            break  # a gap in the series
+        start = t
+    if start is None:
+        return 0.0
+    return float(min(times[-1] - start + step, lookback))
 
 
 def _key(p: _Plan) -> tuple[str, str]:
