@@ -106,6 +106,12 @@ class CatalogSource(Protocol):
         """``VERSION_DESCRIPTION``."""
         ...
 
+    def authenticated_user(self) -> str | None:
+        """The user name the registry itself authenticated our credentials as, or None
+        when it authenticates nobody (no auth on the server, or a token it does not
+        name). What makes an approval "verified" rather than an OS login."""
+        ...
+
 
 class ReadOnlyRegistry:
     """The write half of :class:`CatalogSource` for a registry that writes nothing:
@@ -122,6 +128,9 @@ class ReadOnlyRegistry:
 
     def _refuse(self, capability: Capability) -> NoReturn:
         raise NotSupported(self.name, capability, self.read_only_reason)
+
+    def authenticated_user(self) -> str | None:
+        return None
 
     def set_alias(self, model: str, alias: str, version: str) -> None:
         self._refuse(Capability.ALIAS)

@@ -151,6 +151,10 @@ class HttpBackend:
         self.backend = backend
         self.name = backend.name
         self.client = build_client(backend, credential, transport=transport)
+        #: the basic-auth user name sent on every request (None: a token, or no auth)
+        self.username = (
+            credential.username if credential is not None and not credential.token else None
+        )
         self.retries = retries
         self.backoff_s = backoff_s
 

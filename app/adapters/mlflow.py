@@ -264,6 +264,8 @@ class MlflowSource:
         self.name = backend.name
         self.url = backend.url.rstrip("/")
         self._http = http or HttpBackend(backend, credential, transport=transport, retries=retries)
+        #: the basic-auth user we send, if any (a token names nobody MLflow reports)
+        self._username = self._http.username
         self._stats = _Stats()
         self._lock = threading.Lock()
         #: requests in flight at once (1: strictly sequential)
@@ -277,6 +279,21 @@ class MlflowSource:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._http.close()
+
+    def authenticated_user(self) -> str | None:
+        """Our basic-auth user as MLflow's auth app knows it (``users/get``); None when
+        we send no user name or the server has no auth app (it ignores the header)."""
+        if not self._username:
+            return None
+        try:
+            reply = self._get("users/get", {"username": self._username})
+        except BackendNotFound:  # no auth app: the user name was never checked
+            return None
+        user = reply.get("user") if isinstance(reply, dict) else None
+        name = user.get("username") if isinstance(user, dict) else None
+        if not isinstance(name, str) or name != self._username:
+            raise BadResponse(self.name, "users/get: user.username", f"expected {self._username!r}")
+        return name
 
     # ---------------------------------------------------------- raw calls
     def _get(self, endpoint: str, params: Mapping[str, Any]) -> Any:

@@ -134,16 +134,24 @@ class RegistryWriteService:
             src.close()
 
     def identity(self, source: str) -> Identity:
-        """Who a write to ``source`` is made as: the registry's user when the backend
-        authenticates one (a basic-auth user name, checked by the registry on every
-        call), else the OS login, unverified (``verified_by`` None)."""
+        """Who a write to ``source`` is made as: the registry's user when the registry
+        itself authenticates one (MLflow's auth app confirms our basic-auth user), else
+        the OS login, unverified (``verified_by`` None). A user name the server never
+        checks is not an identity. Raises ``BackendError`` when the registry cannot be
+        asked (wrong password: ``Unauthorized``)."""
         try:
             cred = self._backends.credential(source)
         except CredentialError as exc:
             log.info("%s: no credential readable for the identity: %s", source, exc)
             cred = None
         if cred is not None and cred.username:
-            return Identity(cred.username, f"basic auth on {source}")
+            src = self._factory(source)
+            try:
+                user = src.authenticated_user()
+            finally:
+                src.close()
+            if user:
+                return Identity(user, f"basic auth on {source}")
         return Identity(os_user(), None)
 
     @staticmethod
