@@ -54,6 +54,9 @@ def bench_cache() -> Path:
         / "data"
         / "cache.sqlite"
     )
+    # A/B runs of two checkouts measure the same data: MODELDECK_BENCH_CACHE names the file
+    if os.environ.get("MODELDECK_BENCH_CACHE"):
+        path = Path(os.environ["MODELDECK_BENCH_CACHE"])
     if not path.exists():
         tmp = path.with_name("building.sqlite")
         tmp.parent.mkdir(parents=True, exist_ok=True)
