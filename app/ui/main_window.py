@@ -97,6 +97,9 @@ class MainWindow(QMainWindow):
             run_fetcher=lambda *a, **k: context.sync.run_data(*a, **k),  # noqa: PLW0108 - stays lazy
             # health dots from the cache's last statuses (the service is built on a worker)
             health_statuses=lambda: context.health.known_statuses(),  # noqa: PLW0108 - stays lazy
+            # registry writes and governance for the model page, built on first use
+            registry=lambda: context.registry,
+            governance=lambda: context.governance,
         )
         self.catalog_page.sig_add_registry_requested.connect(self._add_registry)
         self.catalog_page.sig_demo_requested.connect(self.sig_demo_requested.emit)

@@ -1,8 +1,11 @@
-"""Model page: header (name, registry, aliases, tags, owner, Deploy…), Overview (the
-description as Markdown), Versions (multi-select → Compare) and Deployments.
+"""Model page: header (name, registry, alias pills, tag chips, owner, Deploy…), Overview
+(the model card as Markdown, editable), Versions (multi-select → Compare; the selected
+version's description, tags and approvals below) and Deployments.
 
-Everything comes from the local cache (``CatalogService.show`` on a worker);
-nothing here waits on the network.
+Everything shown comes from the local cache (``CatalogService.show`` on a worker);
+nothing here waits on the network. Registry writes (aliases through the policy gate,
+tags, descriptions, approvals) go through ``ModelWrites``: plan → confirm → apply on
+workers, then the model is re-read from the cache.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QDesktopServices,
     QFontDatabase,
@@ -25,24 +28,37 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
+    QSplitter,
     QStackedWidget,
     QTableView,
     QTabWidget,
-    QTextBrowser,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.domain.models import Deployment, ModelDetail, ModelVersion, VersionStatus
+from app.domain.registry import Capability
 from app.services.browse import BrowseService
 from app.services.catalog import CatalogService
 from app.ui import icons
 from app.ui.kit.status import deployment_label
 from app.ui.kit.table_model import Column, Index, RowTableModel
 from app.ui.kit.widgets import counted, exact_time, named, relative_time
+from app.ui.pages.catalog.editors import (
+    ChipFlow,
+    MarkdownCard,
+    add_chip,
+    alias_pill,
+    fill_menu,
+    tag_chip,
+)
+from app.ui.pages.catalog.version_panel import VersionPanel
+from app.ui.pages.catalog.write_actions import ModelWrites
+from app.ui.pages.catalog.writes import WriteServices, is_approval_tag, write_stylesheet
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
 
@@ -55,7 +71,7 @@ _STATUS_TEXT = {
 
 
 def _tags(v: ModelVersion, sep: str, eq: str) -> str:
-    return sep.join(f"{k}{eq}{val}" for k, val in sorted(v.tags.items()))
+    return sep.join(f"{k}{eq}{val}" for k, val in sorted(v.tags.items()) if not is_approval_tag(k))
 
 
 #: Source and Run, in the fixed-width font
@@ -144,10 +160,6 @@ def _table(name: str) -> QTableView:
     return t
 
 
-def _chip(text: str, accent: bool = False) -> QLabel:
-    return named(QLabel(text), "chipAccent" if accent else "chip")
-
-
 class ModelPage(QWidget):
     """One model, from the cache. ``show_model`` loads it on a worker."""
 
@@ -157,6 +169,8 @@ class ModelPage(QWidget):
     sig_deploy_requested = Signal(object)
     #: the detail of the requested model is on screen
     sig_loaded = Signal()
+    #: a registry write took effect and the model was re-read from the cache
+    sig_written = Signal(object)
 
     def __init__(
         self,
@@ -167,9 +181,11 @@ class ModelPage(QWidget):
         parent: QWidget | None = None,
         *,
         run_fetcher: Callable[[str, str], Any] | None = None,
+        writes: WriteServices | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("modelPage")
+        self.setStyleSheet(write_stylesheet(tokens))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self._catalog, self._browse, self._tasks, self.tokens = catalog, browse, tasks, tokens
         self._run_fetcher = run_fetcher
@@ -177,6 +193,10 @@ class ModelPage(QWidget):
         self.key: tuple[str, str] | None = None
         self.detail: ModelDetail | None = None
         self.compare_view: Any = None
+        self.add_tag: QToolButton | None = None
+        self.writes = ModelWrites(writes, catalog, tasks, tokens, self)
+        self.writes.sig_access_changed.connect(self._refresh_write_actions)
+        self.writes.sig_written.connect(self._written)
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -227,15 +247,12 @@ class ModelPage(QWidget):
         self.meta = named(QLabel(""), "muted")
         self.meta.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.meta)
-        self.chips = QHBoxLayout()
-        self.chips.setSpacing(4)
-        chips_wrap = QWidget()
-        chips_wrap.setLayout(self.chips)
-        chips_wrap.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # alias pills and tag chips wrap onto more lines rather than being cut
+        self.chips = ChipFlow()
+        self.chips.setAccessibleName("Aliases and tags")
         self.title.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.meta.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.chips.setContentsMargins(0, 0, 0, 4)
-        lay.addWidget(chips_wrap)
+        lay.addWidget(self.chips)
         lay.addLayout(actions)
 
         self.inner = QStackedWidget()  # tabs | compare
@@ -244,11 +261,18 @@ class ModelPage(QWidget):
         self.tabs.setDocumentMode(True)
         self.inner.addWidget(self.tabs)
 
-        self.overview = QTextBrowser()
-        self.overview.setOpenExternalLinks(True)
-        self.overview.setAccessibleName("Description")
-        self.overview.setObjectName("markdown")
-        self.tabs.addTab(self.overview, "Overview")
+        overview_tab = QWidget()
+        ol = QVBoxLayout(overview_tab)
+        ol.setContentsMargins(0, 10, 0, 0)
+        self.card_editor = MarkdownCard(
+            "Model card", tokens, empty="*No description in the registry.*"
+        )
+        self.card_editor.sig_save_requested.connect(
+            lambda text: self.writes.save_description(None, text, self.card_editor)
+        )
+        ol.addWidget(self.card_editor)
+        self.overview = self.card_editor.view
+        self.tabs.addTab(overview_tab, "Overview")
 
         versions_tab = QWidget()
         vl = QVBoxLayout(versions_tab)
@@ -277,7 +301,18 @@ class ModelPage(QWidget):
         for col, w in enumerate((76, 72, 80, 120, 90, 230, 80, 220)):
             self.versions_table.setColumnWidth(col, w)
         self.versions_table.selectionModel().selectionChanged.connect(self._on_versions_selected)
-        vl.addWidget(self.versions_table)
+        self.versions_table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.versions_table.customContextMenuRequested.connect(self._version_context_menu)
+        self.version_menu: QMenu | None = None
+        self.version_panel = VersionPanel(self.writes, tokens)
+        self.versions_split = QSplitter(Qt.Orientation.Vertical)
+        self.versions_split.setChildrenCollapsible(False)
+        self.versions_split.addWidget(self.versions_table)
+        self.versions_split.addWidget(self.version_panel)
+        self.versions_split.setStretchFactor(0, 1)
+        self.versions_split.setStretchFactor(1, 1)
+        self.versions_split.setSizes([260, 340])
+        vl.addWidget(self.versions_split)
         self.tabs.addTab(versions_tab, "Versions")
 
         self.deployments = DeploymentsTableModel(self)
@@ -320,12 +355,52 @@ class ModelPage(QWidget):
             on_error=lambda exc: self.meta.setText(f"Cannot read this model from the cache: {exc}"),
         )
 
+    def reload(self) -> None:
+        """Re-read the shown model from the cache (after a write or a sync) and what its
+        registry lets this desktop write."""
+        if self.key is None:
+            return
+        source, name = self.key
+        self._generation += 1
+        generation = self._generation
+
+        def done(detail: ModelDetail) -> None:
+            if generation == self._generation:
+                self.set_detail(detail, reprobe=True)
+
+        self._tasks.run(
+            self._catalog.show,
+            name,
+            source,
+            name="re-read model",
+            on_done=done,
+            on_error=lambda exc: self.meta.setText(f"Cannot read this model from the cache: {exc}"),
+        )
+
+    def _written(self, outcome: object) -> None:
+        if self.key is None:
+            return
+        source, name = self.key
+        self._generation += 1
+        generation = self._generation
+
+        def done(detail: ModelDetail) -> None:
+            if generation == self._generation:
+                self.set_detail(detail)
+                self.sig_written.emit(outcome)
+
+        self._tasks.run(self._catalog.show, name, source, name="re-read model", on_done=done)
+
     def _deploy_clicked(self) -> None:
         if getattr(self, "detail", None) is not None:
             self.sig_deploy_requested.emit(self.detail)
 
-    def set_detail(self, detail: ModelDetail) -> None:
+    def set_detail(self, detail: ModelDetail, *, reprobe: bool = False) -> None:
         m = detail.model
+        selected = {v.version for v in self.selected_versions()} if self.detail else set()
+        if self.detail is not None and self.detail.model.name != m.name:
+            selected = set()
+            self.card_editor.finish_edit()
         self.detail = detail
         self.key = (m.source, m.name)
         self.inner.setCurrentWidget(self.tabs)
@@ -343,22 +418,11 @@ class ModelPage(QWidget):
         self.meta.setToolTip(
             f"Updated {exact_time(m.updated_at)}; created {exact_time(m.created_at)}"
         )
-        while self.chips.count():
-            item = self.chips.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        for alias, version in sorted(
-            m.aliases.items(), key=lambda kv: (kv[0] != "champion", kv[0])
-        ):
-            self.chips.addWidget(_chip(f"{alias} v{version}", accent=alias == "champion"))
-        for k, v in sorted(m.tags.items()):
-            self.chips.addWidget(_chip(f"{k}={v}"))
-        self.chips.addStretch(1)
         self.open_registry.setVisible(bool(m.web_url))
         self.open_registry.setToolTip(m.web_url or "")
-        self.overview.setMarkdown(m.description or "*No description in the registry.*")
+        self.card_editor.set_markdown(m.description)
         self.versions.set_rows(detail.versions)
+        self._reselect(selected)
         self.deployments.set_rows(detail.deployments)
         self.tabs.setTabText(1, f"Versions  {len(detail.versions):,}")
         self.tabs.setTabText(2, f"Deployments  {len(detail.deployments)}")
@@ -370,7 +434,73 @@ class ModelPage(QWidget):
                 else " (add one under Backends first)"
             )
         )
+        self.writes.set_detail(detail, reprobe=reprobe)
+        self._refresh_write_actions()
         self.sig_loaded.emit()
+
+    # ----------------------------------------------------------------- writes
+    def _reselect(self, versions: set[str]) -> None:
+        sm = self.versions_table.selectionModel()
+        rows = [
+            r
+            for r in range(self.versions.rowCount())
+            if self.versions.row_at(r).version in versions
+        ]
+        if not rows:
+            self._show_version_panel()
+            return
+        for r in rows:
+            sm.select(
+                self.versions.index(r, 0),
+                sm.SelectionFlag.Select | sm.SelectionFlag.Rows,
+            )
+        self._show_version_panel()
+
+    def _refresh_write_actions(self) -> None:
+        """Alias pills, tag chips and edit buttons as the write access allows."""
+        detail = self.detail
+        if detail is None:
+            return
+        m, w = detail.model, self.writes
+        self.chips.clear()
+        for alias, version in sorted(
+            m.aliases.items(), key=lambda kv: (kv[0] != "champion", kv[0])
+        ):
+            menu = QMenu(self)
+            fill_menu(menu, w.alias_menu(alias, version))
+            self.chips.add(alias_pill(alias, version, menu))
+        for k, v in sorted(m.tags.items()):
+            menu = QMenu(self)
+            fill_menu(menu, w.tag_menu(k, v, None))
+            self.chips.add(tag_chip(k, v, menu))
+        self.add_tag = add_chip(
+            "Tag",
+            w.why_not(Capability.MODEL_TAG),
+            lambda: w.edit_tag(None),
+            "Add a tag to the model",
+        )
+        self.chips.add(self.add_tag)
+        self.card_editor.set_edit_allowed(
+            w.why_not(Capability.MODEL_DESCRIPTION), "Edit the model card (Markdown)"
+        )
+        self.version_panel.refresh()
+
+    def _show_version_panel(self) -> None:
+        chosen = self.selected_versions()
+        current = self.versions_table.currentIndex()
+        if len(chosen) != 1 and current.isValid() and current.row() < self.versions.rowCount():
+            chosen = [self.versions.row_at(current.row())] if not chosen else chosen[:1]
+        self.version_panel.set_version(chosen[0] if chosen else None)
+
+    def _version_context_menu(self, pos: QPoint) -> None:
+        index = self.versions_table.indexAt(pos)
+        if not index.isValid():
+            return
+        version = self.versions.row_at(index.row())
+        menu = QMenu(self)
+        fill_menu(menu, self.writes.version_menu(version))
+        self.version_menu = menu
+        menu.popup(self.versions_table.viewport().mapToGlobal(pos))
 
     # --------------------------------------------------------------- actions
     def focus_first(self) -> None:
@@ -404,6 +534,7 @@ class ModelPage(QWidget):
         return [self.versions.row_at(r) for r in rows]
 
     def _on_versions_selected(self, *_args: object) -> None:
+        self._show_version_panel()
         n = len(self.selected_versions())
         self.compare_button.setEnabled(n >= 2)
         self.compare_button.setText(f"Compare {n}" if n >= 2 else "Compare")

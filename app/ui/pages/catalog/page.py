@@ -71,6 +71,8 @@ from app.ui.theme import Tokens
 
 if TYPE_CHECKING:
     from app.domain.health import FleetReport, HealthStatus
+    from app.services.governance import GovernanceService
+    from app.services.registry import RegistryWriteService
     from app.ui.pages.catalog.model_page import ModelPage
 
 log = logging.getLogger(__name__)
@@ -103,10 +105,14 @@ class CatalogPage(QWidget):
         settings: QSettings | None = None,
         run_fetcher: Callable[[str, str], Any] | None = None,
         health_statuses: Callable[[], Mapping[tuple[str, str], HealthStatus]] | None = None,
+        registry: Callable[[], RegistryWriteService] | None = None,
+        governance: Callable[[], GovernanceService] | None = None,
     ) -> None:
         """``health_statuses`` reads the last known status of every deployment
         (``HealthService.known_statuses``, on a worker) for the name column's dots
-        until the health poll reports (``show_fleet_report``)."""
+        until the health poll reports (``show_fleet_report``). ``registry`` and
+        ``governance`` build the write services (on a worker) for the model page's
+        edits; without them its write actions are disabled."""
         super().__init__(parent)
         self.setObjectName("page")
         self.setStyleSheet(catalog_stylesheet(tokens))
@@ -117,6 +123,7 @@ class CatalogPage(QWidget):
         self._settings = CatalogSettings(settings)
         self._run_fetcher = run_fetcher
         self._health_statuses = health_statuses
+        self._registry, self._governance = registry, governance
         #: (target, app) → status; None until the cache or a poll said
         self._deployment_health: Mapping[tuple[str, str], HealthStatus] | None = None
         self._health_reported = False
@@ -290,6 +297,8 @@ class CatalogPage(QWidget):
                 return
             self._loading = False
             self._set_index(index)
+            if self.model_page is not None and self.model_page.detail is not None:
+                self.model_page.reload()  # a sync may bring its approvals, tags, aliases
             if on_loaded is not None:
                 on_loaded()
             self._tasks.run(self.browse.warm_orders, index, name="catalog search")
@@ -557,13 +566,26 @@ class CatalogPage(QWidget):
     def ensure_model_page(self) -> ModelPage:
         if self.model_page is None:
             from app.ui.pages.catalog.model_page import ModelPage  # not needed for the first paint
+            from app.ui.pages.catalog.writes import WriteServices
 
+            writes = (
+                WriteServices(self._registry, self._governance)
+                if self._registry is not None and self._governance is not None
+                else None
+            )
             page = ModelPage(
-                self._catalog, self.browse, self._tasks, self.tokens, run_fetcher=self._run_fetcher
+                self._catalog,
+                self.browse,
+                self._tasks,
+                self.tokens,
+                run_fetcher=self._run_fetcher,
+                writes=writes,
             )
             page.sig_close_requested.connect(self.close_model)
             page.sig_layout_toggle_requested.connect(self.toggle_layout)
             page.sig_deploy_requested.connect(self.sig_deploy_requested.emit)
+            # a write changed one model in the cache: the list's aliases and tags follow
+            page.sig_written.connect(lambda _outcome: self.refresh())
             self.model_page = page
             self._place_model_page()
         return self.model_page
