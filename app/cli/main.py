@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from app import __version__
-from app.cli import backends, demo, deploy, governance, health, models, sync
+from app.cli import backends, demo, deploy, governance, health, models, notify, sync
 from app.cli.output import Exit, Parser, Startup, UsageError
 from app.domain.errors import ConfigError, ModeldeckError
 from app.services.workspace import Workspace
@@ -33,7 +33,16 @@ class _Group(Protocol):
 #: THE command table: every command group, in the order ``modeldeck --help`` lists them.
 #: A group adds its parsers and sets each one's ``handler`` (or, for a command that
 #: opens its own context, ``starter``); nothing else names a command.
-GROUPS: tuple[_Group, ...] = (demo, models, backends, sync, health, deploy, governance)
+GROUPS: tuple[_Group, ...] = (
+    demo,
+    models,
+    backends,
+    sync,
+    health,
+    deploy,
+    governance,
+    notify,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

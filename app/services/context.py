@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from app.services.doctor import DoctorService
     from app.services.governance import GovernanceService
     from app.services.health import HealthService
+    from app.services.notify import NotifyService
     from app.services.registry import RegistryWriteService
     from app.services.settings import SettingsFile
     from app.services.sync import SyncService
@@ -116,7 +117,34 @@ class AppContext:
             store=FilePolicyStore(self.workspace.config_dir / POLICY_FILE),
         )
 
+    @cached_property
+    def notify(self) -> NotifyService:
+        """Alert channels (Slack, signed webhooks; URLs in the OS keyring), the delivery
+        state (``notify-state.json`` in the data dir) and the watch loop."""
+        from app.services.notify import SECRET_SERVICE, STATE_FILE, NotifyService, SecretStore
+
+        secrets: SecretStore
+        if self.demo:
+            from app.services.backends import SessionSecrets
+
+            # the demo never touches the OS keyring: its channels last one command
+            secrets = SessionSecrets()
+        else:
+            from app.adapters.secrets import KeyringSecrets
+
+            secrets = KeyringSecrets(service=SECRET_SERVICE)
+        return NotifyService(
+            self.settings,
+            secrets,
+            self.audit,
+            catalog=self.catalog,
+            health=lambda: self.health,
+            state_path=self.workspace.data_dir / STATE_FILE,
+        )
+
     def close(self) -> None:
+        if "notify" in self.__dict__:
+            self.notify.close()
         if "health" in self.__dict__:
             self.health.close()
         self.cache.close()

@@ -30,6 +30,14 @@ Layout (schema 2)::
     [health.signals.drift]          # an extra signal: title, promql, unit + bounds
     [health.models."fraud-model"]   # per model: promql / thresholds / signals
 
+    [notify]                        # optional; alerts (app.services.notify)
+    hold_seconds = 120              # a status must hold this long before it is announced
+    repeat_seconds = 3600           # the same status of a deployment at most once per this
+    [notify.channels.team-slack]    # one table per channel; its URL is in the OS keyring
+    kind = "slack"                  # slack | webhook
+    events = ["health.failing", "health.recovered", "deploys"]
+    min_status = "degraded"         # degraded | failing
+
 Every table is one pydantic schema here (``BackendEntry``, ``SyncSettings``,
 ``HealthTable``), read from the one migrated document. A problem is one line naming
 the file, the key and what is wrong: a broken backend entry is skipped, a broken
@@ -50,7 +58,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import tomlkit
 import tomlkit.exceptions
@@ -68,8 +76,9 @@ from tomlkit.items import Table
 
 from app.domain.backends import SECRET_KEYS, check_name, check_options, check_url
 from app.domain.errors import ConfigError
-from app.domain.health import SignalSpec, Threshold, Unit
+from app.domain.health import HealthStatus, SignalSpec, Threshold, Unit
 from app.domain.models import Backend, BackendKind
+from app.domain.notify import DEFAULT_EVENTS, Channel, ChannelKind, parse_events
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +233,58 @@ class SyncSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     on_start: bool = True
     interval_minutes: int = Field(default=15, ge=0, le=24 * 60)
+
+
+# ------------------------------------------------------------------ [notify]
+class NotifyChannelEntry(BaseModel):
+    """``[notify.channels.NAME]``: what a channel is sent (its URL is in the keyring)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["slack", "webhook"]
+    events: list[str] = Field(default_factory=lambda: list(DEFAULT_EVENTS))
+    min_status: Literal["degraded", "failing"] = "degraded"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ({"url", *SECRET_KEYS} & set(data)):
+            raise ValueError(
+                "a channel's URL and secret are not kept in the settings file; they live "
+                "in the OS keyring (modeldeck notify add NAME --url-stdin)"
+            )
+        return data
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: list[str]) -> list[str]:
+        parse_events(value)
+        return value
+
+    def to_channel(self, name: str) -> Channel:
+        return Channel(
+            name,
+            ChannelKind(self.kind),
+            parse_events(self.events),
+            HealthStatus(self.min_status),
+        )
+
+
+class NotifySettings(BaseModel):
+    """The ``[notify]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+    hold_seconds: float = Field(default=120, ge=0, le=24 * 3600)
+    repeat_seconds: float = Field(default=3600, ge=0, le=7 * 24 * 3600)
+    #: attempts per delivery in one round, with exponential backoff between them
+    attempts: int = Field(default=3, ge=1, le=10)
+    backoff_seconds: float = Field(default=1.0, ge=0, le=300)
+    #: a delivery that failed this many attempts in all is given up (and logged)
+    max_attempts: int = Field(default=12, ge=1, le=1000)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    channels: dict[str, NotifyChannelEntry] = Field(default_factory=dict)
+
+    def channel_list(self) -> list[Channel]:
+        return [entry.to_channel(name) for name, entry in sorted(self.channels.items())]
 
 
 # ------------------------------------------------------------------ [health]
@@ -452,6 +513,45 @@ class SettingsFile:
 
         A broken table raises ``ConfigError`` naming the file and the key."""
         return self._table("health", HealthTable).to_settings()
+
+    def notify(self) -> NotifySettings:
+        """The ``[notify]`` table; defaults when there is none. A broken table raises
+        ``ConfigError`` naming the file and the key."""
+        return self._table("notify", NotifySettings)
+
+    def put_channel(self, channel: Channel, *, replace: bool = False) -> None:
+        doc, _ = self._read()
+        notify = doc.get("notify")
+        if notify is None:
+            notify = tomlkit.table(is_super_table=True)
+            doc["notify"] = notify
+        if not isinstance(notify, dict):
+            raise ConfigError(f"{self.path}: notify: must be a table ([notify])")
+        table = notify.get("channels")
+        if table is None:
+            table = tomlkit.table(is_super_table=True)
+            notify["channels"] = table
+        if not isinstance(table, dict):
+            raise ConfigError(f"{self.path}: notify.channels: must be a table of channels")
+        if channel.name in table and not replace:
+            raise ConfigError(f"a channel named {channel.name!r} already exists")
+        entry = tomlkit.table()
+        data = channel.to_json()
+        entry["kind"] = data["kind"]
+        entry["events"] = data["events"]
+        entry["min_status"] = data["min_status"]
+        table[channel.name] = entry
+        self._write(doc)
+
+    def remove_channel(self, name: str) -> bool:
+        doc, _ = self._read()
+        notify = doc.get("notify")
+        table = notify.get("channels") if isinstance(notify, dict) else None
+        if not isinstance(table, dict) or name not in table:
+            return False
+        del table[name]
+        self._write(doc)
+        return True
 
     def put_backend(self, backend: Backend, *, replace: bool = False) -> None:
         doc, _ = self._read()
