@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from app import __version__
+from app.domain.diagnose import Reply, TimedOut
 from app.domain.doctor import VerdictCode
 from app.domain.errors import (
     BackendError,
@@ -188,6 +189,56 @@ class HttpBackend:
         if response.status_code >= 400:
             self._decode(response)  # raises the mapped error
         return response.text
+
+    def send_raw(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout_s: float | None = None,
+        max_bytes: int,
+    ) -> Reply:
+        """Send one request — once, never retried — and read at most ``max_bytes`` of the
+        answer, whatever its status (an app's own 4xx/5xx is an answer, not an error).
+        ``url`` may be absolute (an app's route on another port of the same cluster);
+        the backend's credentials and TLS settings go with it. ``TimedOut`` when no
+        answer came in time, ``Unreachable`` when it could not connect."""
+        timeout = (
+            httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0))
+            if timeout_s is not None
+            else httpx.USE_CLIENT_DEFAULT
+        )
+        started = time.perf_counter()
+        try:
+            with self.client.stream(
+                method, url, params=params, content=content, headers=headers, timeout=timeout
+            ) as response:
+                buf = bytearray()
+                truncated = False
+                for chunk in response.iter_bytes():
+                    buf += chunk
+                    if len(buf) > max_bytes:
+                        truncated = True
+                        del buf[max_bytes:]
+                        break
+                latency_ms = (time.perf_counter() - started) * 1000
+                return Reply(
+                    status=response.status_code,
+                    headers=dict(response.headers),
+                    body=bytes(buf),
+                    latency_ms=latency_ms,
+                    truncated=truncated,
+                )
+        except httpx.TimeoutException as exc:
+            waited = (time.perf_counter() - started) * 1000
+            raise TimedOut(
+                self.name, f"{describe_transport_error(exc)} (waited {waited:.0f} ms)"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise Unreachable(self.name, describe_transport_error(exc)) from exc
 
     def _response(
         self,

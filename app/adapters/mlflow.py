@@ -697,6 +697,27 @@ class MlflowSource:
             return False
         return _SIGNATURE_IN_MLMODEL.search(text) is not None
 
+    def version_artifact(
+        self, model: str, version: str, path: str, *, max_chars: int = 1_000_000
+    ) -> str | None:
+        """The text of one file of ``version``'s model artifacts (``MLmodel``,
+        ``input_example.json``, …) through ``model-versions/get-artifact``; ``None`` when
+        the version has no such file. Larger than ``max_chars``: ``BadResponse``."""
+        with self._lock:
+            self._stats.requests += 1
+        try:
+            text = self._http.get_text(
+                "/model-versions/get-artifact",
+                params={"name": model, "version": version, "path": path},
+            )
+        except BackendNotFound:
+            return None
+        if len(text) > max_chars:
+            raise BadResponse(
+                self._http.name, path, f"larger than {max_chars} characters; not read"
+            )
+        return text
+
 
 #: a top-level ``signature:`` mapping in an MLmodel (YAML) file
 _SIGNATURE_IN_MLMODEL = re.compile(r"^signature:[ \t]*(\n[ \t]+\S|\{[^}\s])", re.MULTILINE)

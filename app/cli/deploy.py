@@ -1,6 +1,6 @@
 """Deploy commands: ``deploy``, ``scale``, ``canary``, ``promote``, ``rollback``,
-``undeploy``, ``deployments list`` and ``audit list|export|verify`` — the same
-``DeployService``/``AuditService`` as the GUI.
+``undeploy``, ``deployments list|why``, ``predict`` and ``audit list|export|verify`` — the
+same ``DeployService``/``AuditService`` as the GUI.
 
 A change is shown as a plan first; it is applied with ``--yes`` or after a yes on a TTY.
 Without a TTY and without ``--yes`` nothing is written.
@@ -9,11 +9,13 @@ Without a TTY and without ``--yes`` nothing is written.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app.cli.output import Exit, Parser, emit_json, table, to_jsonable
+from app.cli.output import Exit, Parser, UsageError, emit_json, table, to_jsonable
+from app.domain import diagnose as dx
 from app.domain.errors import ConfigError
 from app.domain.text import counted
 
@@ -65,6 +67,39 @@ def register(sub: Subcommands, common: Parser) -> None:
     )
     dl.add_argument("--target", metavar="NAME")
     dl.set_defaults(handler=_cmd_deployments)
+    dw = dsub.add_parser(
+        "why",
+        parents=[common],
+        help="why an app is in its state: states, messages, recent log lines (read-only)",
+    )
+    dw.add_argument("app")
+    dw.add_argument("--target", metavar="NAME", required=True, help="the serving cluster")
+    dw.add_argument(
+        "--lines",
+        type=int,
+        default=dx.DEFAULT_LOG_LINES,
+        metavar="N",
+        help=f"log lines per file (default {dx.DEFAULT_LOG_LINES}, at most {dx.MAX_LOG_LINES})",
+    )
+    dw.set_defaults(handler=_cmd_why)
+
+    pp = sub.add_parser(
+        "predict", parents=[common], help="send one request to a deployed app and see the answer"
+    )
+    pp.add_argument("app")
+    pp.add_argument("--target", metavar="NAME", required=True, help="the serving cluster")
+    pp.add_argument("--version", metavar="V", help="pin the request to this served version")
+    body = pp.add_mutually_exclusive_group(required=True)
+    body.add_argument("--input", metavar="FILE", help="the JSON request body ('-': stdin)")
+    body.add_argument(
+        "--example",
+        action="store_true",
+        help="build the body from the version's MLflow input example (or signature)",
+    )
+    pp.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="seconds to wait (default 30)"
+    )
+    pp.set_defaults(handler=_cmd_predict)
 
     audit = sub.add_parser("audit", parents=[common], help="the audit trail of deploy actions")
     asub = audit.add_subparsers(dest="audit_command", metavar="ACTION", parser_class=Parser)
@@ -168,6 +203,51 @@ def _cmd_deployments(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> 
     )
     print(f"{counted(len(rows), 'app')} on {counted(len(targets), 'target')}", file=sys.stderr)
     return Exit.OK
+
+
+def _cmd_why(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    bad = dx.check_lines(args.lines)
+    if bad:
+        raise UsageError(f"modeldeck deployments why: {bad}")
+    report = ctx.deploy.why(args.target, args.app, lines=args.lines)
+    if args.json:
+        emit_json(report.to_json(), out)
+    else:
+        out.write(report.text() + "\n")
+    return Exit.OK
+
+
+def _read_body(path: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: not JSON ({exc})") from exc
+
+
+def _cmd_predict(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
+    if not 0 < args.timeout <= 600:
+        raise UsageError("modeldeck predict: --timeout takes 0-600 seconds")
+    if args.example:
+        example = ctx.deploy.example_body(args.target, args.app, args.version)
+        for note in example.notes:
+            print(f"modeldeck: {note}", file=sys.stderr)
+        body = example.body
+    else:
+        body = _read_body(args.input)
+    result = ctx.deploy.predict(
+        args.target, args.app, body, version=args.version, timeout_s=args.timeout
+    )
+    if args.json:
+        emit_json(result.to_json(), out)
+    else:
+        out.write(result.text() + "\n")
+    if result.timed_out:
+        print(f"modeldeck: error: {result.note}", file=sys.stderr)
+    return Exit.OK if result.ok else Exit.ERROR
 
 
 def _cmd_audit_list(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:

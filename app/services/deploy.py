@@ -9,6 +9,7 @@ cache, a journal entry (for rollback) and an audit row — whatever the outcome.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -17,8 +18,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from app.adapters import registry
-from app.adapters.targets import DeploymentTarget
+from app.adapters.targets import DeploymentTarget, DiagnosableTarget, InvocableTarget
 from app.domain import deploy as d
+from app.domain import diagnose as dx
 from app.domain.deploy import AppState, Check, ClusterState, Plan, ServeConfig
 from app.domain.errors import (
     BackendError,
@@ -532,6 +534,154 @@ class DeployService:
         with self._cache.write() as con:
             queries.replace_deployments(con, target_name, out)
         return out
+
+    # ------------------------------------------------------------ why / predict
+    def why(self, target: str, app: str, *, lines: int = dx.DEFAULT_LOG_LINES) -> dx.WhyReport:
+        """Everything ``target`` says about ``app``: states, messages and the last
+        ``lines`` log lines of its replicas (read-only, bounded). A target kind that keeps
+        no logs Modeldeck can read gets the states and messages, and a note saying so."""
+        bad = dx.check_lines(lines)
+        if bad:
+            raise ConfigError(bad)
+        t = self._target_factory(target)
+        try:
+            if isinstance(t, DiagnosableTarget):
+                return t.diagnose(app, lines=lines)
+            state = t.read()
+        finally:
+            t.close()
+        status = state.apps.get(app)
+        if status is None:
+            raise NotFound(f"no app {app!r} on {target}")
+        return dx.WhyReport(
+            target=target,
+            app=app,
+            status=str(status.status),
+            message=status.message,
+            deployments=tuple(
+                dx.DeploymentWhy(
+                    name=name,
+                    status="",
+                    message=message,
+                    replicas=tuple(
+                        dx.ReplicaWhy(replica_id=str(i), state=r.state) for i, r in enumerate(reps)
+                    ),
+                )
+                for name, (message, reps) in status.deployments.items()
+            ),
+            notes=(f"{target}: this kind of target keeps no logs Modeldeck can read",),
+        )
+
+    def served_versions(self, target: str, app: str) -> tuple[str, str | None, int]:
+        """(stable, canary or None, canary percent) of a Modeldeck app, read now."""
+        state, reach = self._read(target)
+        if state is None:
+            raise ConfigError(reach.detail)
+        args = self._args(self._need_app(state, app))
+        canary = args.get(d.ARG_CANARY)
+        return (
+            str(args[d.ARG_STABLE]),
+            str(canary) if canary else None,
+            int(args.get(d.ARG_PERCENT) or 0) if canary else 0,
+        )
+
+    def predict(
+        self,
+        target: str,
+        app: str,
+        body: Any,
+        *,
+        version: str | None = None,
+        timeout_s: float = 30.0,
+    ) -> dx.PredictResult:
+        """Send ``body`` (JSON) once to ``app``'s own route on ``target`` and read the
+        answer (cut at a bound, with a note), its latency and the version that answered;
+        pinned to ``version`` when given (it must be one the app serves). A timeout is a
+        result (``timed_out``), not an error."""
+        if version is not None:
+            stable, canary, _pct = self.served_versions(target, app)
+            served = [v for v in (stable, canary) if v]
+            if version not in served:
+                raise ConfigError(
+                    f"{app} on {target} serves {', '.join('v' + v for v in served)}, not v{version}"
+                )
+        data = d.canonical_json(body).encode()
+        if len(data) > dx.MAX_REQUEST_BYTES:
+            raise ConfigError(
+                f"the request body is {len(data)} bytes; at most {dx.MAX_REQUEST_BYTES} are sent"
+            )
+        t = self._target_factory(target)
+        try:
+            if not isinstance(t, InvocableTarget):
+                kind = self._backends.get(target).kind
+                raise ConfigError(f"{target}: sending requests is not supported for kind {kind}")
+            try:
+                url, reply = t.invoke(app, data, version=version, timeout_s=timeout_s)
+            except dx.TimedOut as exc:
+                return dx.PredictResult(
+                    target=target,
+                    app=app,
+                    url="",
+                    version=None,
+                    status=None,
+                    latency_ms=timeout_s * 1000,
+                    timed_out=True,
+                    note=f"no answer within {timeout_s:g} s ({exc.detail})",
+                    pinned=version,
+                )
+        finally:
+            t.close()
+        return dx.predict_result(target=target, app=app, url=url, reply=reply, pinned=version)
+
+    def example_body(self, target: str, app: str, version: str | None = None) -> dx.ExampleBody:
+        """A request body for ``app`` built from the version's MLflow input example (the
+        ``MLmodel`` file's ``saved_input_example_info``), else from its signature; the
+        stable version unless ``version``. ``NotFound`` when it has neither."""
+        stable, _canary, _pct = self.served_versions(target, app)
+        version = version or stable
+        state, _reach = self._read(target)
+        model = str(self._args(self._need_app(state, app))[d.ARG_MODEL])
+        registry_name = self._option(target, "registry")
+        if not registry_name:
+            raise ConfigError(f"set the 'registry' option of {target} (an MLflow backend)")
+        backend = self._backends.get(registry_name)
+        if backend.kind is not BackendKind.MLFLOW:
+            raise ConfigError(
+                f"{registry_name}: input examples are read from MLflow registries only"
+            )
+        from app.adapters.mlflow import MlflowSource
+
+        source = MlflowSource(
+            backend, http=self._backends.connect_http(registry_name), concurrency=1
+        )
+        try:
+            mlmodel = source.version_artifact(model, version, "MLmodel")
+            if mlmodel is None:
+                raise NotFound(f"{model} v{version} has no MLmodel file in {registry_name}")
+            path = dx.example_path_in_mlmodel(mlmodel)
+            if path:
+                text = source.version_artifact(model, version, path)
+                if text is not None:
+                    try:
+                        return dx.ExampleBody(dx.body_from_example(json.loads(text)))
+                    except (ValueError, dx.NoExample) as exc:
+                        log.info("%s v%s: input example not usable: %s", model, version, exc)
+            inputs = dx.signature_inputs_in_mlmodel(mlmodel)
+            if inputs:
+                try:
+                    return dx.ExampleBody(
+                        dx.body_from_signature(inputs),
+                        origin="signature",
+                        notes=("built from the signature (zeros); no usable input example",),
+                    )
+                except dx.NoExample:
+                    pass
+        finally:
+            source.close()
+        raise NotFound(
+            f"{model} v{version} has no input example and no signature in {registry_name}; "
+            "pass --input FILE (log the model with input_example= to have one)"
+        )
 
     def target_backends(self) -> list[Backend]:
         """Configured backends that can be deployed to (kinds with a deployment adapter)."""

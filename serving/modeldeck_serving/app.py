@@ -7,6 +7,10 @@ Import path ``modeldeck_serving.app:build``; args (written by Modeldeck)::
 
 Each request goes to the canary with probability ``canary_percent``/100; the answer says
 which version answered (``x-modeldeck-version`` header and ``version`` in the JSON).
+A request can be pinned to one of the versions the app serves with the same request
+header ``x-modeldeck-version: V`` (or the query parameter ``?modeldeck_version=V``); a
+version the app does not serve gets 404 naming the versions it does. Without either, the
+weighted split decides, as before.
 Request ``{"inputs": [[...]]}`` → ``{"predictions": [...], "model": NAME, "version": V}``;
 a body without ``inputs`` gets 400, a model that fails to predict 500.
 
@@ -33,6 +37,16 @@ from starlette.responses import JSONResponse
 
 #: latency buckets, ms (as Ray Serve's own request-latency histogram)
 LATENCY_BOUNDARIES_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 30000]
+
+
+#: request header (or query parameter) pinning a request to one served version; the same
+#: header on the answer names the version that answered
+VERSION_HEADER = "x-modeldeck-version"
+VERSION_PARAM = "modeldeck_version"
+
+
+def _version_key(version: str) -> tuple[int, str]:
+    return (int(version), "") if version.isdigit() else (1 << 62, version)
 
 
 def _plain(value: Any) -> Any:
@@ -70,9 +84,22 @@ class Model:
 
     async def __call__(self, request: Request) -> JSONResponse:
         started = time.perf_counter()
-        version = self.stable
-        if self.canary and random.uniform(0, 100) < self.percent:  # noqa: S311 - traffic split
-            version = self.canary
+        pinned = request.headers.get(VERSION_HEADER) or request.query_params.get(VERSION_PARAM)
+        if pinned:
+            version = pinned.strip()
+            if version not in self.models:
+                served = ", ".join(sorted(self.models, key=_version_key))
+                return JSONResponse(
+                    {
+                        "error": f"{self.name} v{version} is not served here (serving: {served})",
+                        "versions": sorted(self.models, key=_version_key),
+                    },
+                    status_code=404,
+                )
+        else:
+            version = self.stable
+            if self.canary and random.uniform(0, 100) < self.percent:  # noqa: S311 - split
+                version = self.canary
         response = await self._answer(request, version)
         self.requests.inc(tags={"model_version": version, "code": str(response.status_code)})
         self.latency.observe(
@@ -96,11 +123,11 @@ class Model:
             return JSONResponse(
                 {"error": f"model {self.name} v{version} failed: {exc!r}", "version": version},
                 status_code=500,
-                headers={"x-modeldeck-version": version},
+                headers={VERSION_HEADER: version},
             )
         return JSONResponse(
             {"predictions": _plain(predictions), "model": self.name, "version": version},
-            headers={"x-modeldeck-version": version},
+            headers={VERSION_HEADER: version},
         )
 
 

@@ -28,6 +28,7 @@ from app.ui.pages.deployments.model import (
     TRAFFIC_COL,
     DeploymentsModel,
 )
+from app.ui.pages.deployments.why_dialog import WhyDialog
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
 
@@ -53,6 +54,7 @@ class DeploymentsPage(QWidget):
         self._deploy = deploy
         self.confirm_box: QMessageBox | None = None
         self.last_outcome: Any = None
+        self.why_dialog: WhyDialog | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -105,6 +107,8 @@ class DeploymentsPage(QWidget):
             return
         dep = self.model.data(index, DEPLOYMENT_ROLE)
         menu = QMenu(self)
+        menu.addAction("Why…", lambda: self.show_why(dep))
+        menu.addSeparator()
         menu.addAction("Scale…", lambda: self._ask_scale(dep))
         menu.addAction("Canary…", lambda: self._ask_canary(dep))
         menu.addAction("Promote canary", lambda: self.plan_action("promote", dep))
@@ -112,6 +116,15 @@ class DeploymentsPage(QWidget):
         menu.addSeparator()
         menu.addAction("Undeploy", lambda: self.plan_action("undeploy", dep))
         menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def show_why(self, dep: Deployment) -> WhyDialog:
+        """The app's states, messages and recent log lines, read on a worker."""
+        assert self._deploy is not None
+        dialog = WhyDialog(self._deploy, self._tasks, dep.target, dep.app, self)
+        self.why_dialog = dialog
+        dialog.open()
+        dialog.load()
+        return dialog
 
     def _ask_scale(self, dep: Deployment) -> None:
         n, ok = QInputDialog.getInt(self, "Scale", f"Replicas of {dep.app}", dep.replicas, 1, 64)
