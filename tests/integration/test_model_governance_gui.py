@@ -20,7 +20,7 @@ from typing import Any, cast
 import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import QApplication, QMenu, QToolButton
+from PySide6.QtWidgets import QApplication, QFrame, QMenu, QToolButton
 
 from app.domain.models import Backend, BackendKind
 from app.services.context import AppContext
@@ -473,6 +473,14 @@ def _screenshots(qtbot, g: Gui, scheme: str, artifacts_dir: Path) -> None:
     with qtbot.waitSignal(w.sync.sig_finished, timeout=120_000):
         assert w.sync.sync_now()
     qtbot.waitUntil(lambda: len(page.version_panel.approvals.rows) == 2, timeout=20_000)
+    qtbot.waitUntil(lambda: not page.writes.access.blocked, timeout=20_000)
+
+    def laid_out() -> bool:
+        # the panel is rebuilt by each re-read: every group as tall as it asks
+        groups = page.version_panel.approvals.findChildren(QFrame, "section")
+        return bool(groups) and all(gr.height() >= gr.sizeHint().height() for gr in groups)
+
+    qtbot.waitUntil(laid_out, timeout=5000)
     assert w.grab().save(str(artifacts_dir / f"gov-approvals-{scheme}.png"))
 
     dialog = open_move(qtbot, g, "champion", "2")

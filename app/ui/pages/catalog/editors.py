@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QFontDatabase
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QFontDatabase, QResizeEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
-    QStackedWidget,
     QTextBrowser,
     QToolButton,
     QVBoxLayout,
@@ -127,6 +126,25 @@ class ChipFlow(QWidget):
         return out
 
 
+class FittedBrowser(QTextBrowser):
+    """Rendered Markdown as tall as its text (between ``low`` and ``high`` pixels)."""
+
+    def __init__(self, low: int, high: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._low, self._high = low, high
+        layout = self.document().documentLayout()
+        layout.documentSizeChanged.connect(lambda _size: self.updateGeometry())
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:
+        height = int(self.document().size().height()) + 2 * self.frameWidth() + 10
+        return QSize(super().sizeHint().width(), max(self._low, min(height, self._high)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.updateGeometry()
+
+
 class MarkdownCard(QWidget):
     """A description: rendered Markdown, and an *Edit* button that switches it to a
     plain-text editor with *Save* and *Cancel*. *Save* asks (``sig_save_requested``);
@@ -135,8 +153,16 @@ class MarkdownCard(QWidget):
     sig_save_requested = Signal(str)
 
     def __init__(
-        self, title: str, tokens: Tokens, *, empty: str, parent: QWidget | None = None
+        self,
+        title: str,
+        tokens: Tokens,
+        *,
+        empty: str,
+        fitted: tuple[int, int] | None = None,
+        parent: QWidget | None = None,
     ) -> None:
+        """``fitted``: (low, high) — the rendered text takes its own height within these
+        bounds (a version's card) instead of filling the space (the model card)."""
         super().__init__(parent)
         self._empty = empty
         self.text = ""
@@ -165,22 +191,25 @@ class MarkdownCard(QWidget):
             b.hide()
             head.addWidget(b)
         lay.addLayout(head)
-        self.stack = QStackedWidget()
-        self.view = QTextBrowser()
+        # the view and the editor are toggled, not stacked: a stack would take the
+        # editor's height while the short rendered text is shown
+        self._editing = False
+        stretch = 0 if fitted else 1
+        self.view = FittedBrowser(*fitted) if fitted else QTextBrowser()
         self.view.setOpenExternalLinks(True)
         self.view.setObjectName("markdown")
         self.view.setAccessibleName(title)
-        self.stack.addWidget(self.view)
+        lay.addWidget(self.view, stretch)
         self.editor = named(QPlainTextEdit(), "editor")
         self.editor.setAccessibleName(f"{title} (Markdown source)")
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setTabChangesFocus(True)
-        self.stack.addWidget(self.editor)
-        lay.addWidget(self.stack, 1)
+        self.editor.hide()
+        lay.addWidget(self.editor, 1)
 
     @property
     def editing(self) -> bool:
-        return self.stack.currentWidget() is self.editor
+        return self._editing
 
     def editor_text(self) -> str:
         return self.editor.toPlainText()
@@ -199,7 +228,6 @@ class MarkdownCard(QWidget):
 
     def start_edit(self) -> None:
         self.editor.setPlainText(self.text)
-        self.stack.setCurrentWidget(self.editor)
         self._buttons(editing=True)
         self.editor.setFocus()
 
@@ -207,10 +235,12 @@ class MarkdownCard(QWidget):
         self.finish_edit()
 
     def finish_edit(self) -> None:
-        self.stack.setCurrentWidget(self.view)
         self._buttons(editing=False)
 
     def _buttons(self, *, editing: bool) -> None:
+        self._editing = editing
+        self.view.setVisible(not editing)
+        self.editor.setVisible(editing)
         self.edit_button.setVisible(not editing)
         self.hint.setVisible(editing)
         self.cancel_button.setVisible(editing)

@@ -17,7 +17,7 @@ from app.domain.models import ModelVersion
 from app.domain.policy import AliasRule, Approval, approvals_in
 from app.domain.registry import Capability
 from app.ui.kit.widgets import counted, exact_time, named, relative_time
-from app.ui.pages.catalog.writes import WriteAccess
+from app.ui.pages.catalog.writes import CHECKING, WriteAccess
 from app.ui.theme import Tokens
 
 
@@ -75,6 +75,9 @@ class ApprovalsPanel(QWidget):
         lay.addWidget(content)
         self.approve_buttons, self.revoke_buttons, self.rows = {}, {}, []
         if version is None:
+            return
+        if access.blocked == CHECKING:
+            cl.addWidget(self._note("Reading the policy…"))
             return
         if access.policy_problem:
             cl.addWidget(self._note(f"The policy cannot be read: {access.policy_problem}", True))
@@ -145,10 +148,9 @@ class ApprovalsPanel(QWidget):
             + (" (your own does not count: four eyes)" if rule.four_eyes else "")
         )
         head.addWidget(tally)
-        head.addWidget(named(QLabel(rule_terms(rule)), "muted"))
         head.addStretch(1)
         mine = next((a for a in approvals if a.actor == access.actor), None)
-        approve = named(QPushButton(f"Approve v{version.version}…"), "small")
+        approve = named(QPushButton("Approve…"), "small")
         approve.setAccessibleName(f"Approve v{version.version} for {alias}")
         if why:
             approve.setEnabled(False)
@@ -165,6 +167,9 @@ class ApprovalsPanel(QWidget):
         self.approve_buttons[alias] = approve
         head.addWidget(approve)
         bl.addLayout(head)
+        terms = named(QLabel(rule_terms(rule)), "muted")
+        terms.setWordWrap(True)
+        bl.addWidget(terms)
         if not approvals:
             bl.addWidget(self._note(f"No approval of v{version.version} for {alias} yet."))
         for a in approvals:
@@ -182,12 +187,15 @@ class ApprovalsPanel(QWidget):
         t: Tokens,
     ) -> QWidget:
         row = QWidget()
-        rl = QHBoxLayout(row)
-        rl.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(row)
+        outer.setContentsMargins(0, 2, 0, 2)
+        outer.setSpacing(2)
+        rl = QHBoxLayout()
         rl.setSpacing(8)
+        outer.addLayout(rl)
         who = QLabel(f"<b>{a.actor}</b>")
         who.setTextFormat(Qt.TextFormat.RichText)
-        rl.addWidget(who, 0, Qt.AlignmentFlag.AlignTop)
+        rl.addWidget(who)
         badge = named(
             QLabel("verified" if a.verified_by else "unverified"),
             "verified" if a.verified_by else "unverified",
@@ -197,14 +205,17 @@ class ApprovalsPanel(QWidget):
             if a.verified_by
             else "An OS login: the registry did not authenticate this name"
         )
-        rl.addWidget(badge, 0, Qt.AlignmentFlag.AlignTop)
+        rl.addWidget(badge)
         when = named(QLabel(relative_time(a.at)), "muted")
         when.setToolTip(exact_time(a.at))
-        rl.addWidget(when, 0, Qt.AlignmentFlag.AlignTop)
-        note = QLabel(f"“{a.note}”" if a.note else "")
-        note.setWordWrap(True)
-        note.setStyleSheet(f"color: {t.text};")
-        rl.addWidget(note, 1)
+        rl.addWidget(when)
+        rl.addStretch(1)
+        if a.note:
+            note = QLabel(f"“{a.note}”")
+            note.setWordWrap(True)
+            note.setStyleSheet(f"color: {t.text};")
+            note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            outer.addWidget(note)
         if a.actor == access.actor:
             revoke = named(QPushButton("Revoke"), "small")
             revoke.setAccessibleName(f"Revoke my approval for {alias}")
@@ -212,5 +223,5 @@ class ApprovalsPanel(QWidget):
             revoke.setToolTip(why or f"Withdraw your approval of v{version.version} for {alias}")
             revoke.clicked.connect(lambda: self.sig_revoke_requested.emit(version.version, alias))
             self.revoke_buttons[alias] = revoke
-            rl.addWidget(revoke, 0, Qt.AlignmentFlag.AlignTop)
+            rl.addWidget(revoke)
         return row

@@ -422,6 +422,7 @@ class ModelPage(QWidget):
         self.open_registry.setToolTip(m.web_url or "")
         self.card_editor.set_markdown(m.description)
         self.versions.set_rows(detail.versions)
+        self._fit_versions_table(len(detail.versions))
         self._reselect(selected)
         self.deployments.set_rows(detail.deployments)
         self.tabs.setTabText(1, f"Versions  {len(detail.versions):,}")
@@ -439,6 +440,14 @@ class ModelPage(QWidget):
         self.sig_loaded.emit()
 
     # ----------------------------------------------------------------- writes
+    def _fit_versions_table(self, rows: int) -> None:
+        """Give the table the height of its rows (at most half), the version card the rest."""
+        total = max(self.versions_split.height(), 500)
+        header = self.versions_table.horizontalHeader().sizeHint().height()
+        wanted = header + rows * 30 + 22  # a row is 30 px; room for the scroll bar
+        table = max(120, min(wanted, total // 2))
+        self.versions_split.setSizes([table, total - table])
+
     def _reselect(self, versions: set[str]) -> None:
         sm = self.versions_table.selectionModel()
         rows = [

@@ -65,7 +65,7 @@ class PromotionDialog(PlanDialog):
         super().__init__(
             tasks, tokens, f"Move {alias} to v{version}", f"{model} · {source}{who}", parent=parent
         )
-        self.resize(980, 560)
+        self.resize(940, 480)
         self._services = services
         self.model_name, self.source, self.alias, self.version = model, source, alias, version
         self.overriding = False
@@ -186,9 +186,9 @@ class PromotionDialog(PlanDialog):
     # ------------------------------------------------------------ override
     def _toggle_override(self, on: bool) -> None:
         self.overriding = on
-        self.override_box.setVisible(on)
         promotion = self.promotion
         if promotion is None:
+            self.override_box.setVisible(on)
             return
         if on:
             unmet = len(promotion.gate.unmet)
@@ -198,9 +198,13 @@ class PromotionDialog(PlanDialog):
                 f"{'are' if unmet != 1 else 'is'} unmet. It is audited as an override, with "
                 "your name, the gate table and this reason."
             )
+            # the wrapped text's height is known for the box's width only once laid out
+            self.override_text.setMinimumHeight(self.override_text.heightForWidth(310))
+            self.override_box.setVisible(True)
             self.reason.setFocus()
             self._reason_changed()
         else:
+            self.override_box.setVisible(False)
             self._set_danger(False)
             self.show_plan(promotion)
 

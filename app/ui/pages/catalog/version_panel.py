@@ -58,7 +58,7 @@ class VersionPanel(QScrollArea):
         self.move_menu = QMenu(self)
         self.move_menu.aboutToShow.connect(self._fill_move_menu)
         self.move_button = QToolButton()
-        self.move_button.setText("Aliases ▾")
+        self.move_button.setText("Move an alias here  ▾")
         self.move_button.setObjectName("addChip")
         self.move_button.setAccessibleName("Move an alias to this version")
         self.move_button.setToolTip("Move an alias of this model here, or remove one")
@@ -69,12 +69,15 @@ class VersionPanel(QScrollArea):
         self.aliases = ChipFlow()
         lay.addWidget(self.aliases)
 
+        self.approvals = ApprovalsPanel(tokens)
+        self.approvals.sig_approve_requested.connect(writes.approve)
+        self.approvals.sig_revoke_requested.connect(writes.revoke)
+        lay.addWidget(self.approvals)
+
         self.description = MarkdownCard(
-            "Description", tokens, empty="*No description on this version.*"
+            "Description", tokens, empty="*No description on this version.*", fitted=(36, 180)
         )
-        self.description.view.setMinimumHeight(70)
-        self.description.view.setMaximumHeight(160)
-        self.description.editor.setMinimumHeight(140)
+        self.description.editor.setMinimumHeight(160)
         self.description.sig_save_requested.connect(self._save_description)
         lay.addWidget(self.description)
 
@@ -83,10 +86,6 @@ class VersionPanel(QScrollArea):
         self.tags.setAccessibleName("Version tags")
         lay.addWidget(self.tags)
 
-        self.approvals = ApprovalsPanel(tokens)
-        self.approvals.sig_approve_requested.connect(writes.approve)
-        self.approvals.sig_revoke_requested.connect(writes.revoke)
-        lay.addWidget(self.approvals)
         lay.addStretch(1)
         self.set_version(None)
 

@@ -73,7 +73,10 @@ class ModelWrites(QObject):
         if self._services is None:
             self._set_access(WriteAccess(source, blocked=NO_SERVICES))
             return
-        self._set_access(checking(source))
+        if self.access.source != source or self.access.blocked == NO_SERVICES:
+            self._set_access(checking(source))
+        # else: the same registry read again (after a write or a sync) — keep what is
+        # known until the new answer arrives, so nothing flickers off and on
 
         def done(access: WriteAccess) -> None:
             if gen == self._generation:

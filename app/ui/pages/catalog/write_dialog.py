@@ -226,6 +226,7 @@ class PlanDialog(QDialog):
 
     def _applied(self, outcome: WriteOutcome) -> None:
         self.outcome = outcome
+        self.body.setEnabled(True)
         self.set_status(done_line(outcome), "ok")
         self.confirm.hide()
         self.cancel_button.setText("Close")
@@ -299,7 +300,7 @@ class WriteDialog(PlanDialog):
         self._planner, self._applier, self._confirm_text = planner, applier, confirm_text
         self.fields: dict[str, QLineEdit] = {}
         self._required = {f.key for f in fields if f.required}
-        self.resize(760 if fields else 620, 400)
+        self.resize(800 if fields else 640, 360)
         cols = QHBoxLayout(self.body)
         cols.setContentsMargins(0, 0, 0, 0)
         cols.setSpacing(20)
@@ -312,7 +313,7 @@ class WriteDialog(PlanDialog):
                 edit.setPlaceholderText(f.placeholder)
                 edit.setAccessibleName(f.label)
                 edit.setReadOnly(f.read_only)
-                edit.setMinimumWidth(250)
+                edit.setMinimumWidth(300)
                 edit.textChanged.connect(self._schedule)
                 self.fields[f.key] = edit
                 form.addWidget(edit)
@@ -365,9 +366,21 @@ class WriteDialog(PlanDialog):
 
     def show_plan(self, planned: Any) -> None:
         write = write_plan_of(planned)
-        self.summary.setText(getattr(planned, "summary", write.summary))
-        self.before.setText(write.before)
-        self.after.setText(write.after)
+        approval = getattr(planned, "approval", None)
+        if approval is not None:
+            # an approval is a version tag; say what it means, not its JSON
+            revoke = bool(getattr(planned, "revoke", False))
+            who = f"{approval.actor} ({approval.identity})"
+            verb = "Revoke the approval of" if revoke else "Approve"
+            self.summary.setText(f"{verb} v{approval.version} for {approval.alias}")
+            mine = f"approved by {who}"
+            self.before.setText(mine if revoke else f"no approval by {approval.actor}")
+            note = f" — “{approval.note}”" if approval.note and not revoke else ""
+            self.after.setText("(removed)" if revoke else mine + note)
+        else:
+            self.summary.setText(write.summary)
+            self.before.setText(write.before)
+            self.after.setText(write.after)
         describes = write.change.what is ChangeKind.DESCRIBE
         self.text_title.setVisible(describes and not write.no_op)
         self.new_text.setVisible(describes and not write.no_op)

@@ -190,6 +190,12 @@ def write_stylesheet(t: Tokens) -> str:
         border-radius: 8px; padding: 1px 7px; font-size: 8pt; font-weight: 600; }}
     QLabel#versionTitle {{ font-size: 12pt; font-weight: 600; color: {t.text}; }}
     QTextBrowser#markdown {{ background: {t.surface}; border: none; padding: 4px 2px; }}
+    QMenu {{ background: {t.surface}; color: {t.text}; border: 1px solid {t.border};
+        border-radius: 8px; padding: 4px; }}
+    QMenu::item {{ padding: 6px 16px; border-radius: 6px; }}
+    QMenu::item:selected {{ background: {t.accent_soft}; color: {t.text}; }}
+    QMenu::item:disabled {{ color: {t.muted}; }}
+    QMenu::separator {{ height: 1px; background: {t.border}; margin: 4px 8px; }}
     """
 
 
