@@ -119,7 +119,7 @@ class Model:
             )
         try:
             predictions = self.models[version].predict(frame)
-        except Exception as exc:  # the model's own failure: answer it, count it
+        except Exception as exc:  # noqa: BLE001 - the model's own failure: answer it, count it
             return JSONResponse(
                 {"error": f"model {self.name} v{version} failed: {exc!r}", "version": version},
                 status_code=500,
