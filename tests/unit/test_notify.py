@@ -4,6 +4,7 @@ messages, the webhook signature, audit rows as events."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 
@@ -31,7 +32,7 @@ def obs(status: S, why: str = "error rate 8.0 % > 5.0 % for 6 min") -> Observati
     return Observation("ray", "iris", "iris-classifier", "1", status, why)
 
 
-def run(statuses: list[tuple[float, S]], hold: float = 120, repeat: float = 3600):
+def run(statuses: Sequence[tuple[float, S]], hold: float = 120, repeat: float = 3600):
     t: Tracked | None = None
     events = []
     for now, status in statuses:
@@ -227,3 +228,125 @@ def test_slack_message_is_readable():
     assert ":red_circle:" in section
     assert "error rate" in section
     assert "modeldeck health --app iris --target ray" in p["blocks"][1]["elements"][0]["text"]
+
+
+# ------------------------------------------------------------------ the service, with fakes
+class _Sender:
+    """Records posts; answers 500 while ``down``."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, bytes, dict[str, str]]] = []
+        self.down = False
+
+    def post(self, channel: str, url: str, body: bytes, headers: dict[str, str]):
+        from app.adapters.notify import SendResult
+
+        self.posts.append((url, body, dict(headers)))
+        if self.down:
+            return SendResult(False, 500, f"{channel}: HTTP 500")
+        return SendResult(True, 200, f"{channel}: HTTP 200")
+
+    def close(self) -> None:
+        pass
+
+
+class _Fleet:
+    def __init__(self) -> None:
+        self.status = S.HEALTHY
+
+    def fleet(self, *, at: float | None = None, remember: bool = True):
+        from app.domain.health import DeploymentHealth, FleetReport, Verdict
+        from app.domain.models import Deployment
+
+        d = Deployment("ray", "iris", "iris-classifier", {"1": 100})
+        h = DeploymentHealth(d, Verdict(self.status, ("why",)), {}, "1h", at or 0, at or 0)
+        return FleetReport((h,), "1h", at or 0)
+
+
+def _service(tmp_path, sender, fleet, secrets):
+    from app.services.audit import AuditService
+    from app.services.catalog import CatalogService
+    from app.services.notify import NotifyService
+    from app.services.settings import SettingsFile
+    from app.store.db import Cache
+
+    cache = Cache.open(tmp_path / "cache.sqlite")
+    audit = AuditService(cache, user="ana")
+    settings = SettingsFile(tmp_path / "settings.toml")
+    svc = NotifyService(
+        settings,
+        secrets,
+        audit,
+        catalog=CatalogService(cache),
+        health=lambda: fleet,
+        state_path=tmp_path / "notify-state.json",
+        sender=sender,
+        sleep=lambda _s: None,
+    )
+    return svc, audit, cache
+
+
+def test_a_restart_neither_resends_nor_loses(tmp_path):
+    from app.services.backends import SessionSecrets
+
+    secrets = SessionSecrets()
+    sender, fleet = _Sender(), _Fleet()
+    svc, audit, cache = _service(tmp_path, sender, fleet, secrets)
+    (tmp_path / "settings.toml").write_text("[notify]\nhold_seconds = 60\nmax_attempts = 5\n")
+    _ch, secret = svc.add(
+        "hook", ChannelKind.WEBHOOK, "https://hooks.example.com/x", events=["all"]
+    )
+    assert secret is not None
+    assert "hooks.example.com" not in (tmp_path / "settings.toml").read_text()
+    audit.record(action="rollback", target="ray", app="iris", diff="Roll back iris", result="ok")
+    sender.down = True
+    report = svc.cycle(now=1000.0)
+    assert [e.kind for e in report.events] == [EventKind.ROLLBACK]
+    assert len(sender.posts) == 3  # one round of attempts, then pending
+    assert report.pending == 1
+    cache.close()
+
+    # a new process: the pending delivery is still there, nothing else is new
+    svc2, _audit2, cache2 = _service(tmp_path, sender, fleet, secrets)
+    sender.down = False
+    assert svc2.cycle(now=1001.0).delivered == ()  # backoff: not due yet
+    report2 = svc2.cycle(now=2000.0)
+    assert [d.event.kind for d in report2.delivered] == [EventKind.ROLLBACK]
+    _url, body, headers = sender.posts[-1]
+    assert verify(body, secret, headers["X-Modeldeck-Signature"])
+    assert headers["Idempotency-Key"] == report.events[0].id
+    n = len(sender.posts)
+    for t in (2100.0, 2200.0):
+        assert svc2.cycle(now=t).delivered == ()
+    assert len(sender.posts) == n
+    # failing for longer than the hold: one event, across another restart
+    fleet.status = S.FAILING
+    svc2.cycle(now=3000.0)
+    cache2.close()
+    svc3, _a3, cache3 = _service(tmp_path, sender, fleet, secrets)
+    r = svc3.cycle(now=3070.0)
+    assert [e.kind for e in r.events] == [EventKind.HEALTH_FAILING]
+    assert [e.kind for e in svc3.cycle(now=3200.0).events] == []
+    fleet.status = S.HEALTHY
+    svc3.cycle(now=3300.0)
+    assert [e.kind for e in svc3.cycle(now=3400.0).events] == [EventKind.HEALTH_RECOVERED]
+    kinds = [json.loads(b)["event"] for _u, b, _h in sender.posts[n:]]
+    assert kinds == ["health.failing", "health.recovered"]
+    cache3.close()
+
+
+def test_a_receiver_down_for_good_is_given_up_bounded(tmp_path):
+    from app.services.backends import SessionSecrets
+
+    sender, fleet = _Sender(), _Fleet()
+    svc, audit, cache = _service(tmp_path, sender, fleet, SessionSecrets())
+    (tmp_path / "settings.toml").write_text("[notify]\nattempts = 2\nmax_attempts = 4\n")
+    svc.add("s", ChannelKind.SLACK, "https://hooks.slack.example/T/B/x")
+    audit.record(action="deploy", target="ray", app="iris", diff="Deploy m v1", result="ok")
+    sender.down = True
+    for t in range(0, 100_000, 5000):
+        svc.cycle(now=float(t))
+    assert len(sender.posts) == 4
+    (d,) = svc.history()
+    assert (d.state, d.attempts, d.last_error) == ("failed", 4, "s: HTTP 500")
+    cache.close()
