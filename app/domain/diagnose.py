@@ -383,3 +383,26 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def strip_ansi(text: str) -> str:
     """Ray colours its tracebacks; a report is plain text."""
     return _ANSI.sub("", text)
+
+
+def answer_text(result: PredictResult) -> str:
+    """A result's answer as stable, comparable text (pretty JSON, keys sorted)."""
+    if isinstance(result.response, str):
+        return result.response
+    return json.dumps(result.response, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def differing_lines(a: str, b: str) -> tuple[frozenset[int], frozenset[int]]:
+    """The line numbers (0-based) of ``a`` and of ``b`` that are not in both (a diff's
+    changed, removed and added lines), for highlighting two answers side by side."""
+    import difflib
+
+    la, lb = a.splitlines(), b.splitlines()
+    only_a: set[int] = set()
+    only_b: set[int] = set()
+    matcher = difflib.SequenceMatcher(a=la, b=lb, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            only_a.update(range(i1, i2))
+            only_b.update(range(j1, j2))
+    return frozenset(only_a), frozenset(only_b)

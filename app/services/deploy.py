@@ -633,6 +633,18 @@ class DeployService:
             t.close()
         return dx.predict_result(target=target, app=app, url=url, reply=reply, pinned=version)
 
+    def compare(
+        self, target: str, app: str, body: Any, *, timeout_s: float = 30.0
+    ) -> tuple[dx.PredictResult, dx.PredictResult]:
+        """The same body once to the stable version and once to the canary (pinned)."""
+        stable, canary, _pct = self.served_versions(target, app)
+        if canary is None:
+            raise ConfigError(f"{app} on {target} runs no canary: nothing to compare")
+        return (
+            self.predict(target, app, body, version=stable, timeout_s=timeout_s),
+            self.predict(target, app, body, version=canary, timeout_s=timeout_s),
+        )
+
     def example_body(self, target: str, app: str, version: str | None = None) -> dx.ExampleBody:
         """A request body for ``app`` built from the version's MLflow input example (the
         ``MLmodel`` file's ``saved_input_example_info``), else from its signature; the

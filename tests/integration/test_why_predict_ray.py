@@ -129,6 +129,9 @@ def test_predict_answers_and_a_pinned_version_answers_every_time_in_a_canary(
         )
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["version"] == "2"
+        stable, canary = ctx.deploy.compare("ray", app, body)
+        assert (stable.version, stable.response["predictions"]) == ("1", [1.0])
+        assert (canary.version, canary.response["predictions"]) == ("2", [2.0])
         with pytest.raises(ConfigError, match="not v7"):
             ctx.deploy.predict("ray", app, body, version="7")
         # a body the model cannot take: the app's own 400, shown as the answer
@@ -141,6 +144,9 @@ def test_predict_answers_and_a_pinned_version_answers_every_time_in_a_canary(
         assert slow.timed_out or slow.ok  # a loopback answer may beat even that
         if slow.timed_out:
             assert "no answer within" in slow.note
+        assert ctx.deploy.apply(ctx.deploy.plan_promote("ray", app)).ok
+        with pytest.raises(ConfigError, match="runs no canary"):
+            ctx.deploy.compare("ray", app, body)
         # without an input example or signature: a clear message
         with pytest.raises(NotFound, match="no input example"):
             ctx.deploy.example_body("ray", app)

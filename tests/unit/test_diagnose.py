@@ -186,3 +186,16 @@ def test_a_timeout_is_timed_out() -> None:
             target.invoke("fraud", b"{}", version=None, timeout_s=1)
     finally:
         target.close()
+
+
+def test_differing_lines_of_two_answers() -> None:
+    a = dx.answer_text(
+        dx.PredictResult("t", "a", "u", "1", 200, 1.0, {"predictions": [1.0], "version": "1"})
+    )
+    b = dx.answer_text(
+        dx.PredictResult("t", "a", "u", "2", 200, 1.0, {"predictions": [2.0], "version": "2"})
+    )
+    only_a, only_b = dx.differing_lines(a, b)
+    assert [a.splitlines()[i].strip() for i in sorted(only_a)] == ["1.0", '"version": "1"']
+    assert [b.splitlines()[i].strip() for i in sorted(only_b)] == ["2.0", '"version": "2"']
+    assert dx.differing_lines("x\ny", "x\ny") == (frozenset(), frozenset())

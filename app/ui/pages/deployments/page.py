@@ -28,6 +28,7 @@ from app.ui.pages.deployments.model import (
     TRAFFIC_COL,
     DeploymentsModel,
 )
+from app.ui.pages.deployments.playground_dialog import PlaygroundDialog
 from app.ui.pages.deployments.why_dialog import WhyDialog
 from app.ui.tasks import TaskRunner
 from app.ui.theme import Tokens
@@ -55,6 +56,7 @@ class DeploymentsPage(QWidget):
         self.confirm_box: QMessageBox | None = None
         self.last_outcome: Any = None
         self.why_dialog: WhyDialog | None = None
+        self.playground_dialog: PlaygroundDialog | None = None
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
@@ -108,6 +110,7 @@ class DeploymentsPage(QWidget):
         dep = self.model.data(index, DEPLOYMENT_ROLE)
         menu = QMenu(self)
         menu.addAction("Why…", lambda: self.show_why(dep))
+        menu.addAction("Playground…", lambda: self.show_playground(dep))
         menu.addSeparator()
         menu.addAction("Scale…", lambda: self._ask_scale(dep))
         menu.addAction("Canary…", lambda: self._ask_canary(dep))
@@ -124,6 +127,18 @@ class DeploymentsPage(QWidget):
         self.why_dialog = dialog
         dialog.open()
         dialog.load()
+        return dialog
+
+    def show_playground(self, dep: Deployment) -> PlaygroundDialog:
+        """Send a request to the app (body pre-filled from its input example), compare
+        the stable version's answer with the canary's."""
+        assert self._deploy is not None
+        dialog = PlaygroundDialog(
+            self._deploy, self._tasks, dep.target, dep.app, dict(dep.traffic), parent=self
+        )
+        self.playground_dialog = dialog
+        dialog.open()
+        dialog.load_example()
         return dialog
 
     def _ask_scale(self, dep: Deployment) -> None:
