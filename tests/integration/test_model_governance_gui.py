@@ -97,11 +97,19 @@ def wait_written(qtbot, dialog: Any) -> None:
     assert dialog.error is None, dialog.error
 
 
+def chip_texts(page: ModelPage) -> list[str]:
+    return [b.text() for b in page.chips.widgets() if isinstance(b, QToolButton)]
+
+
+def editing(card: Any) -> bool:
+    return bool(card.editing)
+
+
 def pill_texts(page: ModelPage) -> list[str]:
     return [
         " ".join(b.text().replace("▾", "").split())
         for b in page.chips.widgets()
-        if b.objectName().startswith("aliasPill")
+        if isinstance(b, QToolButton) and b.objectName().startswith("aliasPill")
     ]
 
 
@@ -314,9 +322,7 @@ def test_tags_and_descriptions_round_trip(qtbot, gui: Gui) -> None:
     d.confirm.click()
     wait_written(qtbot, d)
     assert model_tags(g.rest, g.model) == {"team": "nlp"}
-    qtbot.waitUntil(
-        lambda: any(b.text() == "team = nlp" for b in page.chips.widgets()), timeout=10_000
-    )
+    qtbot.waitUntil(lambda: "team = nlp" in chip_texts(page), timeout=10_000)
     d.close()
 
     # edit its value from the chip's menu
@@ -363,9 +369,7 @@ def test_tags_and_descriptions_round_trip(qtbot, gui: Gui) -> None:
     d.confirm.click()
     wait_written(qtbot, d)
     assert version_of(g.rest, g.model, "2").get("tags", []) == []
-    qtbot.waitUntil(
-        lambda: not any(b.text() == "team = vision" for b in page.chips.widgets()), timeout=10_000
-    )
+    qtbot.waitUntil(lambda: "team = vision" not in chip_texts(page), timeout=10_000)
     d.close()
 
     # the model card: Edit → plain text → Save… → confirm
@@ -373,7 +377,7 @@ def test_tags_and_descriptions_round_trip(qtbot, gui: Gui) -> None:
     card = page.card_editor
     assert card.edit_button.isEnabled()
     card.edit_button.click()
-    assert card.editing
+    assert editing(card)
     assert card.editor_text() == "# Scorer\nScores."
     card.editor.setPlainText("# Scorer\n\nScores **transactions**.\n")
     card.save_button.click()
@@ -385,7 +389,7 @@ def test_tags_and_descriptions_round_trip(qtbot, gui: Gui) -> None:
     wait_written(qtbot, d)
     got = g.rest.get("/registered-models/get", name=g.model)["registered_model"]
     assert got["description"] == "# Scorer\n\nScores **transactions**.\n"
-    assert not card.editing
+    assert not editing(card)
     qtbot.waitUntil(lambda: "transactions" in card.view.toPlainText(), timeout=10_000)
     d.close()
 
