@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import signal
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
@@ -269,8 +271,18 @@ def _cmd_watch(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     if at is not None:
         show(ctx.notify.cycle(at))
         return Exit.ERROR if gave_up else Exit.OK
+    if not args.once:
+        names = [c.name for c in ctx.notify.channels()]
+        print(
+            f"modeldeck: watching every {args.interval}; channels: {', '.join(names) or 'none'}",
+            file=sys.stderr,
+        )
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # systemd stops a service with SIGTERM: finish the pass under way, then leave
+        signal.signal(signal.SIGTERM, lambda _n, _f: stop.set())
     try:
-        ctx.notify.watch(interval, once=args.once, on_cycle=show)
+        ctx.notify.watch(interval, once=args.once, stop=stop, on_cycle=show)
     except KeyboardInterrupt:
         return Exit.INTERRUPTED
     return Exit.ERROR if gave_up else Exit.OK

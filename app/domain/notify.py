@@ -428,6 +428,8 @@ _EMOJI = {
 
 def headline(event: NotifyEvent) -> str:
     """One line: what happened, where (shared by Slack and ``notify history``)."""
+    if event.kind is EventKind.TEST:
+        return "Modeldeck test message: this channel is connected"
     where = f"{event.app} on {event.target}" if event.app else event.target
     what = f"{event.model} v{event.version}" if event.model and event.version else event.model
     if event.kind in HEALTH_KINDS:

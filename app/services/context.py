@@ -127,7 +127,7 @@ class AppContext:
         if self.demo:
             from app.services.backends import SessionSecrets
 
-            # the demo never touches the OS keyring: its channels last one command
+            # the demo never touches the OS keyring (and refuses to add a channel)
             secrets = SessionSecrets()
         else:
             from app.adapters.secrets import KeyringSecrets
@@ -140,6 +140,7 @@ class AppContext:
             catalog=self.catalog,
             health=lambda: self.health,
             state_path=self.workspace.data_dir / STATE_FILE,
+            demo=self.demo,
         )
 
     def close(self) -> None:

@@ -206,7 +206,10 @@ class NotifyService:
         sender: Sender | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        demo: bool = False,
     ) -> None:
+        #: the demo workspace: nothing is contacted from it, so no channel can be added
+        self.demo = demo
         self._settings = settings
         self._secrets = secrets
         self._audit = audit
@@ -253,6 +256,11 @@ class NotifyService:
         """Save a channel: its URL (and, for a webhook, a new signing secret) to the OS
         keyring first, then its table to the settings file. Returns the channel and the
         signing secret (``None`` for Slack) — shown once, so the receiver can verify."""
+        if self.demo:
+            raise ConfigError(
+                "the demo workspace sends no notifications (nothing is contacted from it); "
+                "add channels in your real workspace. `watch` here still shows the events"
+            )
         problem = check_name(name)
         if problem:
             raise ConfigError(f"channel {name!r}: {problem}")
