@@ -210,6 +210,7 @@ class NotifyService:
     ) -> None:
         #: the demo workspace: nothing is contacted from it, so no channel can be added
         self.demo = demo
+        self._held = False
         self._settings = settings
         self._secrets = secrets
         self._audit = audit
@@ -350,12 +351,26 @@ class NotifyService:
 
     # ------------------------------------------------------------- state
     @contextlib.contextmanager
-    def _locked(self) -> Iterator[_State]:
-        """The state, read under an exclusive lock and written back atomically."""
+    def _exclusive(self) -> Iterator[None]:
+        """The workspace's notify lock (re-entrant in this object): a whole pass holds it,
+        so two watchers on one workspace never send one delivery twice."""
+        if self._held:
+            yield
+            return
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.state_path.with_name(self.state_path.name + ".lock")
         with open(lock_path, "a+b") as lock:
             _lock(lock.fileno())
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[_State]:
+        """The state, read under the lock and written back atomically."""
+        with self._exclusive():
             state = self._read()
             yield state
             self._write(state)
@@ -403,7 +418,10 @@ class NotifyService:
     def cycle(self, now: float | None = None) -> CycleReport:
         """One pass: new audit entries and health transitions into the outbox (in the
         same write that moves the cursor), then every due delivery, with retries."""
-        at = self._clock() if now is None else now
+        with self._exclusive():
+            return self._cycle(self._clock() if now is None else now)
+
+    def _cycle(self, at: float) -> CycleReport:
         conf = self.settings()
         channels = {c.name: c for c in conf.channel_list()}
         report = self._health().fleet(at=at, remember=False)
