@@ -292,6 +292,7 @@ class ModelWrites(QObject):
             lambda _plan, _v: f"Save {on}",
             version=version,
         )
+        dialog.resize(760, 580)  # room for the new text under the change
         dialog.sig_applied.connect(lambda _o: card.finish_edit())
         return dialog
 

@@ -333,7 +333,7 @@ class WriteDialog(PlanDialog):
         self.new_text.hide()
         right.addWidget(self.text_title)
         right.addWidget(self.new_text, 1)
-        right.addStretch(0 if fields else 1)
+        right.addStretch(0)  # the new text, when shown, takes the room
         cols.addLayout(right, 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
