@@ -85,7 +85,7 @@ class WhyReport:
         if self.message:
             out.extend(f"  {line}" for line in self.message.splitlines())
         for dep in self.deployments:
-            out.append(f"deployment {dep.name}: {dep.status}")
+            out.append(f"deployment {dep.name}" + (f": {dep.status}" if dep.status else ""))
             out.extend(f"  {line}" for line in dep.message.splitlines())
             for r in dep.replicas:
                 where = f" pid {r.pid}" if r.pid is not None else ""
