@@ -26,8 +26,13 @@ from app.adapters.demo import sim
 from app.adapters.demo import world as worlds
 from app.adapters.demo.catalog import (
     BROKEN_MESSAGE,
+    DATASETS,
+    FLAVORS,
+    OWNERS,
+    REGIONS,
     REGISTRIES,
     TARGETS,
+    TEAMS,
     DemoCatalog,
     build,
     demo_url,
@@ -56,7 +61,19 @@ HTTP_OPTIONS = {"host": "0.0.0.0", "port": 8000}  # noqa: S104 - a simulated clu
 #: how far back the audit trail and the charts' history go
 HISTORY_DAYS = 21
 
-__all__ = ["METRICS", "REGISTRIES", "TARGETS", "DemoStats", "create", "generate"]
+__all__ = [
+    "DATASETS",
+    "FLAVORS",
+    "METRICS",
+    "OWNERS",
+    "REGIONS",
+    "REGISTRIES",
+    "TARGETS",
+    "TEAMS",
+    "DemoStats",
+    "create",
+    "generate",
+]
 
 
 @dataclass(frozen=True)

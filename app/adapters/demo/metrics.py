@@ -111,6 +111,8 @@ class DemoMetrics:
         self.scrape_interval_s = float(parse_duration(str(raw))) if raw else 15.0
         self._clock = clock
         self._world: tuple[int, worlds.World] | None = None
+        self._stamp = -1
+        self._figures: dict[tuple[object, ...], list[sim.Figures]] = {}
 
     def _load(self) -> worlds.World:
         try:
@@ -119,6 +121,8 @@ class DemoMetrics:
             stamp = -1
         if self._world is None or self._world[0] != stamp:
             self._world = (stamp, worlds.load(self.name, self._dir))
+            self._figures.clear()
+        self._stamp = stamp
         return self._world[1]
 
     def instant(self, promql: str, at: float | None = None) -> list[Series]:
@@ -158,6 +162,8 @@ class DemoMetrics:
                 app_incidents = incidents.get(f"{cluster_name}/{app}", {})
                 model = model_of(configs.get(app, {}))
                 moments = [sim.moment_at(history, t, deploy_s) for t in ts]
+                if all(m is None for m in moments):
+                    continue
                 versions: list[str | None] = [None]
                 if split:
                     seen: dict[str, None] = {}
@@ -166,8 +172,11 @@ class DemoMetrics:
                             seen.setdefault(v, None)
                     versions = list(seen)
                 for version in versions:
-                    values = tuple(
-                        _value(
+                    key = (self._stamp, cluster_name, app, version, ts[0], ts[-1], len(ts))
+                    figures = self._figures.get(key)
+                    if figures is None:
+                        # one pass per app and window serves every signal's query
+                        figures = [
                             sim.app_figures(
                                 cluster_name,
                                 app,
@@ -177,11 +186,13 @@ class DemoMetrics:
                                 broken,
                                 model,
                                 version=version,
-                            ),
-                            q.signal,
-                        )
-                        for m, t in zip(moments, ts, strict=True)
-                    )
+                            )
+                            for m, t in zip(moments, ts, strict=True)
+                        ]
+                        if len(self._figures) > 4096:
+                            self._figures.clear()
+                        self._figures[key] = figures
+                    values = tuple(_value(f, q.signal) for f in figures)
                     if all(math.isnan(v) for v in values):
                         continue
                     labels = self._labels(q.by, cluster_name, app, version)
@@ -204,6 +215,7 @@ class DemoMetrics:
 
     def close(self) -> None:
         self._world = None
+        self._figures.clear()
 
 
 __all__ = ["DemoMetrics", "parse"]

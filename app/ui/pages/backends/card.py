@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.doctor import Verdict
+from app.domain.kinds import is_demo
 from app.domain.models import Backend
 from app.ui import icons
 from app.ui.kit.pills import Pill
@@ -131,6 +132,10 @@ class BackendCard(QFrame):
     @staticmethod
     def _flags(b: Backend) -> list[tuple[str, str, str]]:
         flags = []
+        if is_demo(b.kind):
+            flags.append(
+                ("demo", "accent", "simulated by the demo workspace: generated data, no server")
+            )
         if not b.verify_tls:
             flags.append(("TLS unverified", "degraded", "certificates are not verified"))
         elif b.ca_bundle:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.domain.backends import check_name, check_url, is_loopback_host, is_plain_http
+from app.domain.kinds import is_demo
 from app.domain.models import Backend, BackendKind, Credential
 from app.services.backends import kinds as backend_kinds
 from app.ui import icons
@@ -83,6 +84,8 @@ class BackendDialog(QDialog):
         self.kind_combo = QComboBox()
         self.kind_combo.setAccessibleName("Kind")
         for kind, (icon, label, role) in KIND_STYLE.items():
+            if is_demo(kind) and not (existing is not None and existing.kind is kind):
+                continue  # the demo's simulated kinds are never offered
             self.kind_combo.addItem(
                 icons.icon(icon, color=t.muted), f"{label}  ·  {role}", kind.value
             )
