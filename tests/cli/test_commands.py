@@ -208,7 +208,8 @@ def test_cache_info_counts_read_as_words(demo_home: Path) -> None:
     out = run(demo_home, "cache", "info").stdout
     deployed = next(line for line in out.splitlines() if line.startswith("deployed:"))
     assert re.fullmatch(r"deployed:\s+[\d,]+ apps?", deployed), deployed
-    assert re.search(r"\(mlflow\) [\d,]+ models, synced \d+ \w+ ago", out), out
+    # the demo cache's registries are the demo kind (app.adapters.demo)
+    assert re.search(r"\(demo-registry\) [\d,]+ models, synced \d+ \w+ ago", out), out
 
 
 class _RayDashboard(BaseHTTPRequestHandler):
