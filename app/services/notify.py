@@ -244,6 +244,15 @@ class NotifyService:
             self._sender.close()
 
     # ------------------------------------------------------------- channels
+    def add_refused(self) -> str | None:
+        """Why no channel can be added in this workspace (the demo), or ``None``."""
+        if self.demo:
+            return (
+                "the demo workspace sends no notifications (nothing is contacted from it); "
+                "add channels in your real workspace. `watch` here still shows the events"
+            )
+        return None
+
     def add(
         self,
         name: str,
@@ -257,11 +266,9 @@ class NotifyService:
         """Save a channel: its URL (and, for a webhook, a new signing secret) to the OS
         keyring first, then its table to the settings file. Returns the channel and the
         signing secret (``None`` for Slack) — shown once, so the receiver can verify."""
-        if self.demo:
-            raise ConfigError(
-                "the demo workspace sends no notifications (nothing is contacted from it); "
-                "add channels in your real workspace. `watch` here still shows the events"
-            )
+        refused = self.add_refused()
+        if refused:
+            raise ConfigError(refused)
         problem = check_name(name)
         if problem:
             raise ConfigError(f"channel {name!r}: {problem}")

@@ -378,7 +378,13 @@ class MainWindow(QMainWindow):
     def _build_backends(self) -> QWidget:
         from app.ui.pages.backends.page import BackendsPage
 
-        page = BackendsPage(self.context.backends, self.context.doctor, self.tasks, self.tokens)
+        page = BackendsPage(
+            self.context.backends,
+            self.context.doctor,
+            self.tasks,
+            self.tokens,
+            notify=self.context.notify,
+        )
         # a registry added or edited: fetch its catalog right away
         page.sig_backends_changed.connect(self.sync.sync_now)
         return page

@@ -30,8 +30,9 @@ from app.ui import icons
 from app.ui.kit.styles import rgba
 from app.ui.kit.widgets import EmptyState, PageHeader, named
 from app.ui.pages.backends.card import BackendCard
+from app.ui.pages.backends.channels import NotifySection
 from app.ui.pages.backends.dialog import BackendDialog, BackendDraft
-from app.ui.pages.backends.protocols import BackendsApi, DoctorApi, TasksApi
+from app.ui.pages.backends.protocols import BackendsApi, DoctorApi, NotifyApi, TasksApi
 from app.ui.pages.backends.style import esc
 from app.ui.theme import Tokens, current_tokens
 
@@ -51,6 +52,8 @@ class BackendsPage(QWidget):
         tasks: TasksApi,
         tokens: Tokens | None = None,
         parent: QWidget | None = None,
+        *,
+        notify: NotifyApi | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("page")
@@ -106,7 +109,6 @@ class BackendsPage(QWidget):
         self.list_layout = QVBoxLayout(self.list_widget)
         self.list_layout.setContentsMargins(24, 4, 24, 24)
         self.list_layout.setSpacing(10)
-        self.list_layout.addStretch(1)
         self.scroll_area.setWidget(self.list_widget)
         lay.addWidget(self.scroll_area, 1)
 
@@ -118,8 +120,16 @@ class BackendsPage(QWidget):
             [("Add a backend", self.add_backend, True)],
         )
         self.empty.hide()
-        lay.addWidget(self.empty, 1)
+        self.list_layout.addWidget(self.empty)
+        #: notification channels and alert history, under the backends (issue 19)
+        self.notify_section: NotifySection | None = None
+        if notify is not None:
+            self.notify_section = NotifySection(notify, tasks, self.tokens)
+            self.list_layout.addWidget(self.notify_section)
+        self.list_layout.addStretch(1)
         self.reload()
+        if self.notify_section is not None:
+            self.notify_section.reload()
 
     # ------------------------------------------------------------ loading
     def reload(self) -> None:
@@ -146,7 +156,7 @@ class BackendsPage(QWidget):
             card.sig_remove_requested.connect(self.remove_backend)
             card.show_verdict(verdicts.get(b.name))
             card.set_session_only(b.name in session)
-            self.list_layout.insertWidget(self.list_layout.count() - 1, card)
+            self.list_layout.insertWidget(len(self.cards), card)
             self.cards[b.name] = card
         if problems:
             lines = "".join(f"<br>• {esc(str(p))}" for p in problems)
@@ -156,7 +166,6 @@ class BackendsPage(QWidget):
             )
         self.banner.setVisible(bool(problems))
         self.empty.setVisible(not items)
-        self.scroll_area.setVisible(bool(items))
         self.test_all_button.setEnabled(bool(items))
         self.header.subtitle.setText(
             f"{len(items)} configured · registries, clusters and metrics sources · "

@@ -4,10 +4,15 @@ so tests can hand in fakes)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.domain.doctor import Verdict
+from app.domain.health import HealthStatus
 from app.domain.models import Backend, Credential
+from app.domain.notify import Channel, ChannelKind
+
+if TYPE_CHECKING:
+    from app.services.notify import Delivery
 
 
 class BackendsApi(Protocol):
@@ -47,3 +52,23 @@ class TasksApi(Protocol):
         on_error: Callable[[BaseException], None] | None = None,
         **kwargs: Any,
     ) -> Any: ...
+
+
+class NotifyApi(Protocol):
+    """The part of ``app.services.notify.NotifyService`` the channels section uses."""
+
+    def channels(self) -> list[Channel]: ...
+    def add_refused(self) -> str | None: ...
+    def add(
+        self,
+        name: str,
+        kind: ChannelKind,
+        url: str,
+        *,
+        events: Sequence[str] | None = None,
+        min_status: HealthStatus = HealthStatus.DEGRADED,
+        replace: bool = False,
+    ) -> tuple[Channel, str | None]: ...
+    def remove(self, name: str) -> bool: ...
+    def test(self, name: str) -> Delivery: ...
+    def history(self, limit: int = 50) -> list[Delivery]: ...

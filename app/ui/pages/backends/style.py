@@ -7,6 +7,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from app.domain.doctor import Health, VerdictCode
 from app.domain.kinds import KINDS
 from app.domain.models import BackendKind
+from app.domain.notify import ChannelKind, EventKind
 
 #: kind → (icon, label, role), from the one declaration of each kind
 KIND_STYLE: dict[BackendKind, tuple[str, str, str]] = {
@@ -47,3 +48,66 @@ def mono_font() -> QFont:
 
 def esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: channel kind → (badge glyph, label, what it is); a glyph, as the icon set has no
+#: Slack or webhook mark
+CHANNEL_KIND_STYLE: dict[ChannelKind, tuple[str, str, str]] = {
+    ChannelKind.SLACK: ("#", "Slack", "incoming webhook"),
+    ChannelKind.WEBHOOK: ("{ }", "Webhook", "signed JSON POST"),
+}
+#: the event checkboxes' columns (group title, kinds), and each kind's words
+EVENT_COLUMNS: tuple[tuple[str, tuple[EventKind, ...]], ...] = (
+    (
+        "Health",
+        (
+            EventKind.HEALTH_FAILING,
+            EventKind.HEALTH_DEGRADED,
+            EventKind.HEALTH_UNKNOWN,
+            EventKind.HEALTH_RECOVERED,
+        ),
+    ),
+    (
+        "Deploys",
+        (
+            EventKind.DEPLOY,
+            EventKind.SCALE,
+            EventKind.CANARY,
+            EventKind.PROMOTE,
+            EventKind.ROLLBACK,
+            EventKind.UNDEPLOY,
+        ),
+    ),
+    ("Governance", (EventKind.ALIAS, EventKind.APPROVAL, EventKind.REFUSAL)),
+)
+EVENT_LABEL: dict[EventKind, str] = {
+    EventKind.HEALTH_FAILING: "Failing",
+    EventKind.HEALTH_DEGRADED: "Degraded",
+    EventKind.HEALTH_UNKNOWN: "Unknown",
+    EventKind.HEALTH_RECOVERED: "Recovered",
+    EventKind.DEPLOY: "Deploy",
+    EventKind.SCALE: "Scale",
+    EventKind.CANARY: "Canary",
+    EventKind.PROMOTE: "Promote",
+    EventKind.ROLLBACK: "Rollback",
+    EventKind.UNDEPLOY: "Undeploy",
+    EventKind.ALIAS: "Alias moves",
+    EventKind.APPROVAL: "Approvals",
+    EventKind.REFUSAL: "Policy refusals",
+    EventKind.TEST: "Test",
+}
+
+
+def events_summary(kinds: frozenset[EventKind]) -> str:
+    """``health failing, recovered · all deploys``: a channel's subscription in a line."""
+    parts = []
+    for title, group in EVENT_COLUMNS:
+        chosen = [k for k in group if k in kinds]
+        if not chosen:
+            continue
+        if len(chosen) == len(group):
+            parts.append(f"all {title.lower()}")
+        else:
+            words = ", ".join(EVENT_LABEL[k].lower() for k in chosen)
+            parts.append(f"{title.lower()}: {words}")
+    return " · ".join(parts) or "no events"
