@@ -420,6 +420,7 @@ def test_screenshots(  # noqa: PLR0917 - pytest fixtures
         assert "Retrying (attempt 3)" in texts
         assert "Given up" in texts
         assert "HTTP 503" in texts
+        assert "next try in" in texts
         table = section.history_table
         qtbot.waitUntil(lambda: table.grid_host is not None and table.grid_host.height() > 200)
         page.grab().save(str(artifacts_dir / f"notify-page-{mode}.png"))

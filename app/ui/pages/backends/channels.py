@@ -11,6 +11,8 @@ neither), so the tests sent from this window are kept here and listed with the h
 
 from __future__ import annotations
 
+import re
+import time
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.domain.errors import ModeldeckError
 from app.domain.notify import HEALTH_KINDS, Channel, EventKind, NotifyEvent
+from app.domain.text import duration
 from app.services.notify import Delivery
 from app.ui import icons
 from app.ui.kit.pills import Pill
@@ -293,7 +296,11 @@ class HistoryTable(QFrame):
             grid.addLayout(status, r, len(cells))
             r += 1
             if d.last_error and d.state != "delivered":
-                err = QLabel(esc(d.last_error))
+                line_text = d.last_error
+                if d.state == "pending" and d.event.kind is not EventKind.TEST:
+                    wait = d.next_at - time.time()
+                    line_text += f" · next try in {duration(wait)}" if wait > 0 else " · due now"
+                err = QLabel(esc(line_text))
                 err.setWordWrap(True)
                 err.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
                 err.setStyleSheet(
@@ -341,7 +348,10 @@ class NotifySection(QWidget):
         title = QLabel("Notification channels")
         title.setStyleSheet("font-size: 12.5pt; font-weight: 600;")
         self.subtitle = named(
-            QLabel("Slack and signed webhooks · alerts are sent while modeldeck watch runs"),
+            QLabel(
+                "Slack and signed webhooks · alerts are sent while "
+                "<code>modeldeck watch</code> runs"
+            ),
             "muted",
         )
         titles.addWidget(title)
@@ -473,7 +483,8 @@ class NotifySection(QWidget):
         self.empty_add_button.setVisible(refused is None)
         self.empty.setVisible(not channels and refused is None)
         if refused:
-            self.refused_label.setText(f"<b>Channels cannot be added here</b> — {esc(refused)}")
+            why = re.sub(r"`([^`]+)`", r"<code>\1</code>", esc(refused))
+            self.refused_label.setText(f"<b>Channels cannot be added here</b> — {why}")
         self.refused_label.setVisible(bool(refused))
         self._show_history()
         self.loaded = True
