@@ -240,7 +240,12 @@ def test_add_test_history_remove(
 
     # Remove (confirmed): gone from the page, the settings and the keyring
     asked: list[str] = []
-    monkeypatch.setattr(section, "confirm_remove", lambda name: asked.append(name) or True)
+
+    def confirm(name: str) -> bool:
+        asked.append(name)
+        return True
+
+    monkeypatch.setattr(section, "confirm_remove", confirm)
     qtbot.mouseClick(card.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "pager" not in section.cards)
     assert asked == ["pager"]
