@@ -8,6 +8,7 @@ prediction proves which version answered (the header says it too).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -19,12 +20,15 @@ import pytest
 
 from app.domain.errors import Conflict, ModeldeckError
 from app.domain.models import Backend, BackendKind
+from app.domain.notify import ChannelKind, EventKind, verify
 from app.services.context import AppContext
 from app.services.workspace import Workspace
 from tests.integration.mlflow_support import modeldeck
 from tests.integration.servers import (
     RayHead,
     closed_port,
+    require,
+    wait_until,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -278,3 +282,44 @@ def test_cli_dry_run_refusal_and_audit_verify_detects_tampering(
 
 def _cache(home: Path) -> Path:
     return Workspace.resolve(home).cache_path
+
+
+def test_a_real_deploy_reaches_a_signed_webhook_once(ctx, ray_head, registered):
+    """Issue 19's loop on a real cluster: the deploy's audit entry becomes exactly one
+    signed webhook delivery naming actor, model, version and result; a second pass of
+    the watch sends nothing again."""
+    require(
+        os.environ.get("MODELDECK_KEYRING_READY") == "1",
+        "no unlocked Secret Service (run the suite with: bash tests/run.sh)",
+    )
+    from tests.integration.test_notify import Receiver
+
+    hook = Receiver()
+    app = f"nt-{uuid.uuid4().hex[:6]}"
+    try:
+        _channel, secret = ctx.notify.add(
+            "ops-hook", ChannelKind.WEBHOOK, hook.url("/hook"), events=["deploys"], replace=True
+        )
+        assert secret
+        assert ctx.deploy.apply(ctx.deploy.plan_deploy("ray", registered, "1", app=app)).ok
+        report = ctx.notify.cycle()
+        deploys = [e for e in report.events if e.kind is EventKind.DEPLOY and e.app == app]
+        assert len(deploys) == 1, report.events
+        wait_until(lambda: len(hook.ok()) == 1, timeout_s=20, what="the deploy delivery")
+        request = hook.ok()[0]
+        body = json.loads(request["body"])
+        assert (body["event"], body["app"], body["target"]) == ("deploy", app, "ray")
+        assert (body["model"], body["version"], body["status"]) == (registered, "1", "ok")
+        assert body["actor"]
+        assert verify(request["body"], secret, request["headers"]["x-modeldeck-signature"])
+        assert not verify(
+            request["body"], "another-secret", request["headers"]["x-modeldeck-signature"]
+        )
+        assert request["headers"]["idempotency-key"] == deploys[0].id
+        again = ctx.notify.cycle()
+        assert [e for e in again.events if e.app == app] == []
+        assert len(hook.requests) == 1
+    finally:
+        ctx.deploy.apply(ctx.deploy.plan_undeploy("ray", app))
+        ctx.notify.remove("ops-hook")
+        hook.stop()
