@@ -62,7 +62,7 @@ def test_demo_commands_run_on_the_demo_and_leave_the_real_workspace_alone(
     demo = Path(made["workspace"])
     assert demo == home / "data" / "demo"
     assert made["generated"] is True
-    assert made["generate_ms"] < 10_000  # the budget (2 s) is measured by bench/demo.py
+    assert isinstance(made["generate_ms"], int | float)  # timed by bench/demo.py, not here
     assert {b["kind"] for b in made["backends"]} == {
         "demo-registry",
         "demo-cluster",
