@@ -16,7 +16,7 @@ import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
-from app.cli.output import Exit, Parser, emit_json, table
+from app.cli.output import Exit, Parser, emit_json, parse_at, table
 from app.domain.errors import ConfigError, NotFound
 from app.domain.health import (
     WINDOWS,
@@ -65,18 +65,6 @@ def register(sub: Subcommands, common: Parser) -> None:
         "--series", action="store_true", help="with --json: include every series' points"
     )
     h.set_defaults(handler=_cmd_health)
-
-
-def _parse_at(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"--at {text!r}: use an ISO time such as 2026-11-01T12:00Z") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
 
 
 def _iso(ts: float) -> str:
@@ -140,7 +128,7 @@ def report_json(report: FleetReport, *, series: bool = False) -> dict[str, Any]:
 def _cmd_health(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
     if args.app:
         return _cmd_health_app(ctx, args, out)
-    report = ctx.health.fleet(target=args.target, window=args.window, at=_parse_at(args.at))
+    report = ctx.health.fleet(target=args.target, window=args.window, at=parse_at(args.at))
     for source, why in report.errors.items():
         print(f"modeldeck: {source}: {why}", file=sys.stderr)
     if args.json:
@@ -186,7 +174,7 @@ def _cmd_health_app(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> i
         raise NotFound(f"no deployment {args.app!r}{where} in the cache (modeldeck deployments)")
     if len(targets) > 1:
         raise ConfigError(f"{args.app!r} runs on {', '.join(targets)}: choose one with --target")
-    h = ctx.health.deployment(targets[0], args.app, window=args.window, at=_parse_at(args.at))
+    h = ctx.health.deployment(targets[0], args.app, window=args.window, at=parse_at(args.at))
     if args.json:
         emit_json(health_json(h, series=args.series), out)
     else:

@@ -14,10 +14,9 @@ import json
 import signal
 import sys
 import threading
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
-from app.cli.output import Exit, Parser, emit_json, table
+from app.cli.output import Exit, Parser, emit_json, parse_at, table
 from app.domain.errors import ConfigError, KeyringUnavailable
 from app.domain.health import HealthStatus, parse_duration
 from app.domain.notify import DEFAULT_EVENTS, ChannelKind, headline
@@ -108,18 +107,6 @@ def register(sub: Subcommands, common: Parser) -> None:
         help="with --once: judge health as of this time instead of now (replaying history)",
     )
     w.set_defaults(handler=_cmd_watch)
-
-
-def _parse_at(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"--at {text!r}: use an ISO time such as 2026-11-01T12:00Z") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
 
 
 def _read_url(name: str) -> str:
@@ -245,7 +232,7 @@ def _cmd_watch(ctx: AppContext, args: argparse.Namespace, out: TextIO) -> int:
         raise ConfigError(f"--interval: {exc}") from None
     if args.at is not None and not args.once:
         raise ConfigError("--at replays one moment: use it with --once")
-    at = _parse_at(args.at)
+    at = parse_at(args.at)
     gave_up = False
 
     def show(report: CycleReport) -> None:

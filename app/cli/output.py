@@ -11,9 +11,10 @@ import dataclasses
 import enum
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from app.domain.errors import ConfigError
 from app.domain.text import NEVER, iso_time, relative_time
 
 if TYPE_CHECKING:
@@ -105,3 +106,16 @@ def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO) ->
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
     for row in (headers, *rows):
         out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+
+
+def parse_at(text: str | None) -> float | None:
+    """``--at ISO`` as seconds since the epoch (UTC when no zone is given); None: now."""
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--at {text!r}: use an ISO time such as 2026-11-01T12:00Z") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
