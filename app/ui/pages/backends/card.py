@@ -21,7 +21,14 @@ from app.ui import icons
 from app.ui.kit.pills import Pill
 from app.ui.kit.styles import rgba
 from app.ui.kit.widgets import exact_time, relative_time
-from app.ui.pages.backends.style import CODE_WORD, HEALTH_STYLE, KIND_STYLE, esc, mono_font
+from app.ui.pages.backends.style import (
+    CODE_WORD,
+    HEALTH_STYLE,
+    KIND_STYLE,
+    esc,
+    mono_font,
+    title_row,
+)
 from app.ui.theme import Tokens
 
 
@@ -54,17 +61,7 @@ class BackendCard(QFrame):
 
         body = QVBoxLayout()
         body.setSpacing(3)
-        top = QHBoxLayout()
-        top.setSpacing(8)
-        self.name_label = QLabel(backend.name)
-        self.name_label.setStyleSheet("font-weight: 600; font-size: 11pt;")
-        top.addWidget(self.name_label)
-        chip = QLabel(f"{label} · {role}")
-        chip.setStyleSheet(
-            f"color: {t.muted}; border: 1px solid {t.border}; border-radius: 8px;"
-            " padding: 0px 7px; font-size: 8.5pt;"
-        )
-        top.addWidget(chip)
+        top, self.name_label = title_row(backend.name, f"{label} · {role}", t)
         for text, tone, tip in self._flags(backend):
             flag = QLabel(text)
             flag.setToolTip(tip)

@@ -38,7 +38,13 @@ from app.ui.kit.styles import rgba
 from app.ui.kit.widgets import exact_time, named, relative_time
 from app.ui.pages.backends.channel_dialog import ChannelDialog, ChannelDraft, SecretDialog
 from app.ui.pages.backends.protocols import NotifyApi, TasksApi
-from app.ui.pages.backends.style import CHANNEL_KIND_STYLE, EVENT_LABEL, esc, events_summary
+from app.ui.pages.backends.style import (
+    CHANNEL_KIND_STYLE,
+    EVENT_LABEL,
+    esc,
+    events_summary,
+    title_row,
+)
 from app.ui.theme import Tokens
 
 HISTORY_LIMIT = 50
@@ -117,17 +123,7 @@ class ChannelCard(QFrame):
 
         body = QVBoxLayout()
         body.setSpacing(3)
-        top = QHBoxLayout()
-        top.setSpacing(8)
-        self.name_label = QLabel(channel.name)
-        self.name_label.setStyleSheet("font-weight: 600; font-size: 11pt;")
-        top.addWidget(self.name_label)
-        chip = QLabel(f"{label} · {what}")
-        chip.setStyleSheet(
-            f"color: {t.muted}; border: 1px solid {t.border}; border-radius: 8px;"
-            " padding: 0px 7px; font-size: 8.5pt;"
-        )
-        top.addWidget(chip)
+        top, self.name_label = title_row(channel.name, f"{label} · {what}", t)
         top.addStretch(1)
         self.pill = Pill(tokens)
         top.addWidget(self.pill)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QHBoxLayout, QLabel
 
 from app.domain.doctor import Health, VerdictCode
 from app.domain.kinds import KINDS
 from app.domain.models import BackendKind
 from app.domain.notify import ChannelKind, EventKind
+from app.ui.theme import Tokens
 
 #: kind → (icon, label, role), from the one declaration of each kind
 KIND_STYLE: dict[BackendKind, tuple[str, str, str]] = {
@@ -111,3 +113,21 @@ def events_summary(kinds: frozenset[EventKind]) -> str:
             words = ", ".join(EVENT_LABEL[k].lower() for k in chosen)
             parts.append(f"{title.lower()}: {words}")
     return " · ".join(parts) or "no events"
+
+
+def title_row(name: str, chip_text: str, t: Tokens) -> tuple[QHBoxLayout, QLabel]:
+    """A card's first line: the name in semibold and a muted outlined chip saying what
+    it is ("MLflow · Registry", "Webhook · signed JSON POST"). Returns the row and the
+    name label; the caller adds flags, a stretch and its status pill."""
+    top = QHBoxLayout()
+    top.setSpacing(8)
+    name_label = QLabel(name)
+    name_label.setStyleSheet("font-weight: 600; font-size: 11pt;")
+    top.addWidget(name_label)
+    chip = QLabel(chip_text)
+    chip.setStyleSheet(
+        f"color: {t.muted}; border: 1px solid {t.border}; border-radius: 8px;"
+        " padding: 0px 7px; font-size: 8.5pt;"
+    )
+    top.addWidget(chip)
+    return top, name_label
